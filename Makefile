@@ -1,0 +1,57 @@
+# Deep Learning for Audio — Introduction
+#   make book   build the HTML book (creates .venv and installs on first use)
+#   make test   run every test: unit tests and every notebook (nbval)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The install stamp is keyed on the dependency files: edit them and the next run reinstalls.
+DEPS_HASH := $(shell cat pyproject.toml environment.yml | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(DEPS_HASH)
+
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+NOTEBOOKS := book/chapters solutions exercises
+
+.PHONY: help install book test unit notebooks exercises bench clean
+
+help:
+	@echo "make book   build the HTML book into book/_build/html/"
+	@echo "make test   run the whole test suite (unit tests + every notebook)"
+	@echo "make bench  run the benchmarks and write benchmarks/results.md"
+
+install: $(STAMP)
+
+$(STAMP):
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -e ".[book,test]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+	@echo "Installed into $(VENV) (stamp $(notdir $@))"
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build book --keep-going -W -n
+	@echo ""
+	@echo "The book is at: $(CURDIR)/book/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval-lax -p no:randomly $(NOTEBOOKS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest --nbval-lax $(NOTEBOOKS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf book/_build .pytest_cache

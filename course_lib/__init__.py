@@ -1,0 +1,18 @@
+"""course_lib — the companion library of "Deep Learning for Audio — Introduction".
+
+The package mirrors the book; each module names the chapter that introduces it:
+
+==========================  ===========================================================
+module                      what it holds (chapter)
+==========================  ===========================================================
+``course_lib.audio_io``     load / save audio, mono, cached resampling, length, levels (1)
+``course_lib.features``     log-mel, log spectrogram, MFCC, standardisation (1)
+``course_lib.plots``        waveform and spectrogram figures, audio players (1)
+``course_lib.seeding``      one call that seeds Python, NumPy and PyTorch (1)
+==========================  ===========================================================
+
+Modules import one way only: audio I/O → features → data → models → training →
+evaluation / plots; grading sits on top.
+"""
+
+__version__ = "0.1.0"
