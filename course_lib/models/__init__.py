@@ -1,0 +1,125 @@
+"""The course's spectrogram classifiers, one module per model, and a registry to build them by name.
+
+Introduced in chapter 2 (``simple_cnn``) and chapter 4 (the others):
+
+================  ==============================================  ===============================
+name              class                                           module
+================  ==============================================  ===============================
+``simple_cnn``    :class:`SimpleAudioClassifier`                  ``course_lib.models.simple_cnn``
+``attention_cnn`` :class:`AttentionCNN`                           ``course_lib.models.attention_cnn``
+``audio_rnn``     :class:`AudioRNN`                               ``course_lib.models.audio_rnn``
+``crnn``          :class:`CRNN`                                   ``course_lib.models.crnn``
+================  ==============================================  ===============================
+
+All take ``(batch, 1, n_mels, frames)`` log-mel input and return ``(batch, n_classes)`` logits; the
+three attention models also return ``(batch, frames)`` attention weights (summing to 1 over time)
+when called with ``return_attention=True``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+from .attention_cnn import AttentionCNN
+from .audio_rnn import AudioRNN
+from .base import AttentionPool, AudioClassifier, pooled_length, spread_attention
+from .crnn import CRNN
+from .simple_cnn import SimpleAudioClassifier
+
+__all__ = [
+    "MODELS",
+    "build_model",
+    "count_parameters",
+    "layer_shapes",
+    "supports_attention",
+    "AudioClassifier",
+    "AttentionPool",
+    "SimpleAudioClassifier",
+    "AttentionCNN",
+    "AudioRNN",
+    "CRNN",
+    "pooled_length",
+    "spread_attention",
+]
+
+#: Model name → class. ``build_model(name, ...)`` looks names up here.
+MODELS: dict[str, type[AudioClassifier]] = {
+    "simple_cnn": SimpleAudioClassifier,
+    "attention_cnn": AttentionCNN,
+    "audio_rnn": AudioRNN,
+    "crnn": CRNN,
+}
+
+
+def build_model(name: str, n_classes: int, n_mels: int, **kwargs) -> AudioClassifier:
+    """Build a registered model by name.
+
+    Args:
+        name: one of ``MODELS`` (``"simple_cnn"``, ``"attention_cnn"``, ``"audio_rnn"``, ``"crnn"``).
+        n_classes: number of classes.
+        n_mels: mel bands of the input spectrograms.
+        **kwargs: further constructor arguments of that model (e.g. ``channels``, ``hidden``, ``dropout``).
+
+    Returns:
+        The model, freshly initialised (seed first for reproducible weights).
+
+    Introduced in chapter 2.
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}.")
+    try:
+        return MODELS[name](n_classes=n_classes, n_mels=n_mels, **kwargs)
+    except TypeError as err:
+        raise TypeError(f"build_model({name!r}): {err}. See help(course_lib.models.{MODELS[name].__name__}).") from None
+
+
+def supports_attention(model: nn.Module) -> bool:
+    """Whether ``model(x, return_attention=True)`` returns ``(logits, attention)``."""
+    return isinstance(model, (AttentionCNN, AudioRNN, CRNN))
+
+
+def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
+    """Number of parameters (all, or only those with ``requires_grad``). Introduced in chapter 2."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def layer_shapes(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, tuple[int, ...]]]:
+    """Run ``model`` on ``x`` and record the output shape of every leaf layer, in call order.
+
+    Shapes are measured, not computed by hand, so they are right for any input size. The model is
+    run in eval mode without gradients and left in the mode it was in.
+
+    Args:
+        model: any ``nn.Module``.
+        x: an input batch, e.g. ``(1, 1, n_mels, frames)``.
+
+    Returns:
+        ``[(layer_name, layer_type, output_shape), ...]``; a layer called twice appears twice.
+
+    Introduced in chapter 2.
+    """
+    records: list[tuple[str, str, tuple[int, ...]]] = []
+    hooks = []
+    names = OrderedDict((module, name) for name, module in model.named_modules())
+
+    def hook(module: nn.Module, _inputs, output) -> None:
+        out = output[0] if isinstance(output, tuple) else output
+        if isinstance(out, torch.Tensor):
+            records.append((names[module], type(module).__name__, tuple(out.shape)))
+
+    for module in names:
+        if module is not model and not list(module.children()):
+            hooks.append(module.register_forward_hook(hook))
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return records

@@ -1,0 +1,93 @@
+"""A CNN with attention pooling over time: where in the clip does the model look?
+
+Introduced in chapter 4 (``book/chapters/ch04_beyond_cnn.ipynb``); exercise 4 visualises its attention.
+"""
+
+from __future__ import annotations
+
+from typing import overload, Literal
+
+import torch
+from torch import nn
+
+from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, conv_block, spread_attention
+
+__all__ = ["AttentionCNN"]
+
+
+class AttentionCNN(AudioClassifier):
+    """Convolution blocks, then attention pooling over time, then a small classifier.
+
+    The blocks halve frequency every time but time only in the first ``n_time_pools`` blocks, so the
+    attention keeps a useful time resolution (``time_stride`` input frames per attention step). The
+    feature map is averaged over frequency to one vector per time step, :class:`AttentionPool`
+    weights the steps (softmax over time: the weights sum to 1) and sums them.
+
+    The seed chapter's version gated every position of the feature map with a sigmoid, averaged the
+    gated map, and returned ``(logits, attention)`` from ``forward`` — which its own training and
+    evaluation loops could not take (``criterion(outputs, targets)`` on a tuple). Here ``forward``
+    returns logits, and ``forward(x, return_attention=True)`` returns ``(logits, attention)``.
+
+    Args:
+        n_classes: number of classes (>= 2).
+        n_mels: mel bands of the input (>= 16).
+        channels: output channels of each convolution block.
+        n_time_pools: how many of the first blocks also halve the time axis.
+        hidden: size of the hidden layer of the classifier.
+        dropout: dropout probability in the classifier.
+
+    Shape:
+        ``(batch, 1, n_mels, frames)`` → logits ``(batch, n_classes)``; with ``return_attention=True``
+        also ``attention (batch, frames)``: one weight per **input** frame, non-negative, summing to 1
+        over time (see :func:`~course_lib.models.base.spread_attention`).
+    """
+
+    def __init__(
+        self,
+        n_classes: int,
+        n_mels: int = 64,
+        channels: tuple[int, ...] = (16, 32, 64, 128),
+        n_time_pools: int = 2,
+        hidden: int = 64,
+        dropout: float = 0.3,
+    ) -> None:
+        super().__init__()
+        channels = tuple(channels)
+        if not channels:
+            raise ValueError("channels must name at least one convolution block.")
+        for i, c in enumerate(channels):
+            _check_positive_int(c, f"channels[{i}]")
+        if isinstance(n_time_pools, bool) or not isinstance(n_time_pools, int) or not 0 <= n_time_pools <= len(channels):
+            raise ValueError(f"n_time_pools must be an integer in [0, {len(channels)}], got {n_time_pools!r}.")
+        self.freq_pools = (2,) * len(channels)
+        self.time_pools = tuple(2 if i < n_time_pools else 1 for i in range(len(channels)))
+        self._init_sizes(n_classes, n_mels)
+        self.channels = channels
+        blocks = []
+        in_channels = 1
+        for out_channels, time_pool in zip(channels, self.time_pools):
+            blocks.append(conv_block(in_channels, out_channels, (2, time_pool)))
+            in_channels = out_channels
+        self.features = nn.Sequential(*blocks)
+        self.attention = AttentionPool(channels[-1])
+        self.classifier = nn.Sequential(
+            nn.Linear(channels[-1], _check_positive_int(hidden, "hidden")),
+            nn.ReLU(inplace=True),
+            nn.Dropout(_check_dropout(dropout)),
+            nn.Linear(hidden, n_classes),
+        )
+
+    @overload
+    def forward(self, x: torch.Tensor, return_attention: Literal[False] = ...) -> torch.Tensor: ...
+    @overload
+    def forward(self, x: torch.Tensor, return_attention: Literal[True]) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+    def forward(self, x: torch.Tensor, return_attention: bool = False):
+        """Logits ``(batch, n_classes)``; with ``return_attention=True`` also attention ``(batch, frames)``."""
+        self.check_input(x)
+        frames = self.features(x).mean(dim=2)  # (batch, C, T'): one vector per time step
+        pooled, weights = self.attention(frames)  # (batch, C), (batch, T')
+        logits = self.classifier(pooled)
+        if return_attention:
+            return logits, spread_attention(weights, self.time_stride, x.shape[-1])
+        return logits

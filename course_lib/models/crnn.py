@@ -1,0 +1,101 @@
+"""A convolutional recurrent network: convolutions for local patterns, a GRU for their order in time.
+
+Introduced in chapter 4 (``book/chapters/ch04_beyond_cnn.ipynb``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+import torch
+from torch import nn
+
+from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, conv_block, pooled_length, spread_attention
+
+__all__ = ["CRNN"]
+
+
+class CRNN(AudioClassifier):
+    """Convolution blocks, a bidirectional GRU over time, attention pooling, a linear classifier.
+
+    The blocks pool frequency by 2 each and time only in the first ``n_time_pools`` blocks. Their
+    output ``(B, C, F', T')`` is read as a sequence of ``T'`` vectors of size ``C * F'`` — the GRU's
+    input size, **computed from** ``n_mels`` and ``channels`` (the seed chapter hard-coded
+    ``128 * 16``, which only fits 128 mel bands). The sequence summary is attention pooling over
+    all GRU outputs, not the output at the last time step: for a bidirectional GRU that last output's
+    backward half has seen only the last frame.
+
+    Args:
+        n_classes: number of classes (>= 2).
+        n_mels: mel bands of the input (at least ``2 ** len(channels)``, 8 by default).
+        channels: output channels of each convolution block.
+        n_time_pools: how many of the first blocks also halve the time axis.
+        hidden: GRU hidden size per direction.
+        num_layers: stacked GRU layers.
+        dropout: dropout before the classifier (and between GRU layers when ``num_layers > 1``).
+
+    Shape:
+        ``(batch, 1, n_mels, frames)`` → logits ``(batch, n_classes)``; with ``return_attention=True``
+        also ``attention (batch, frames)`` over input frames, non-negative, summing to 1.
+    """
+
+    def __init__(
+        self,
+        n_classes: int,
+        n_mels: int = 64,
+        channels: tuple[int, ...] = (16, 32, 64),
+        n_time_pools: int = 1,
+        hidden: int = 64,
+        num_layers: int = 1,
+        dropout: float = 0.3,
+    ) -> None:
+        super().__init__()
+        channels = tuple(channels)
+        if not channels:
+            raise ValueError("channels must name at least one convolution block.")
+        for i, c in enumerate(channels):
+            _check_positive_int(c, f"channels[{i}]")
+        if isinstance(n_time_pools, bool) or not isinstance(n_time_pools, int) or not 0 <= n_time_pools <= len(channels):
+            raise ValueError(f"n_time_pools must be an integer in [0, {len(channels)}], got {n_time_pools!r}.")
+        self.freq_pools = (2,) * len(channels)
+        self.time_pools = tuple(2 if i < n_time_pools else 1 for i in range(len(channels)))
+        self._init_sizes(n_classes, n_mels, min_mels=2 ** len(channels))
+        self.channels = channels
+        blocks = []
+        in_channels = 1
+        for out_channels, time_pool in zip(channels, self.time_pools):
+            blocks.append(conv_block(in_channels, out_channels, (2, time_pool)))
+            in_channels = out_channels
+        self.features = nn.Sequential(*blocks)
+        self.rnn_input_size = channels[-1] * pooled_length(n_mels, self.freq_pools)
+        self.hidden = _check_positive_int(hidden, "hidden")
+        dropout = _check_dropout(dropout)
+        self.rnn = nn.GRU(
+            input_size=self.rnn_input_size,
+            hidden_size=hidden,
+            num_layers=_check_positive_int(num_layers, "num_layers"),
+            batch_first=True,
+            bidirectional=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.attention = AttentionPool(2 * hidden)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(2 * hidden, n_classes)
+
+    @overload
+    def forward(self, x: torch.Tensor, return_attention: Literal[False] = ...) -> torch.Tensor: ...
+    @overload
+    def forward(self, x: torch.Tensor, return_attention: Literal[True]) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+    def forward(self, x: torch.Tensor, return_attention: bool = False):
+        """Logits ``(batch, n_classes)``; with ``return_attention=True`` also attention ``(batch, frames)``."""
+        self.check_input(x)
+        maps = self.features(x)  # (B, C, F', T')
+        batch, channels, freq, time = maps.shape
+        sequence = maps.permute(0, 3, 1, 2).reshape(batch, time, channels * freq)  # (B, T', C * F')
+        outputs, _ = self.rnn(sequence)  # (B, T', 2 * hidden)
+        pooled, weights = self.attention(outputs.transpose(1, 2))  # (B, 2 * hidden), (B, T')
+        logits = self.classifier(self.dropout(pooled))
+        if return_attention:
+            return logits, spread_attention(weights, self.time_stride, x.shape[-1])
+        return logits
