@@ -75,7 +75,8 @@ def replace_widget_views(app: Sphinx, doctree: nodes.document) -> None:
     for raw in list(doctree.findall(nodes.raw)):
         if WIDGET_VIEW_MIMETYPE not in raw.astext():
             continue
-        note = nodes.note(classes=["widget-static-note"])
+        note = nodes.admonition(classes=["note", "widget-static-note"])
+        note += nodes.title(text="Interactive in Jupyter")
         note += nodes.paragraph(text=WIDGET_NOTE)
         raw.replace_self(note)
 

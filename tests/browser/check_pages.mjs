@@ -1,0 +1,184 @@
+// Opens pages of the built book in headless Chromium and reports what a reader would see.
+//
+// Used by tests/test_book_browser.py, which serves book/_build/html on 127.0.0.1, decides
+// which pages must show figures or audio, and turns this report into test failures.
+//
+//   node tests/browser/check_pages.mjs CONFIG.json
+//
+// CONFIG: {"base": "http://127.0.0.1:PORT/", "start": "index.html", "pages": ["index.html", ...],
+//          "chromium": "/usr/bin/chromium", "screenshots": "DIR", "report": "FILE.json"}
+// The report maps each visited page to its findings, and lists every page reached by
+// following links from `start` (so the test can check that navigation reaches each chapter).
+
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const base = new URL(config.base);
+
+// Flags from ../shared/FACTS.md: without the background-networking ones Chromium itself
+// tries to reach Google's hosts, which would count as requests leaving the machine.
+const browser = await chromium.launch({
+  executablePath: config.chromium,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--no-first-run',
+         // Let <audio> load without a user gesture; nothing is played.
+         '--autoplay-policy=no-user-gesture-required'],
+});
+
+function pageKey(url) {
+  // "http://127.0.0.1:PORT/chapters/ch01.html#x" -> "chapters/ch01.html"
+  const u = new URL(url);
+  let path = decodeURIComponent(u.pathname).replace(/^\//, '');
+  if (path === '' || path.endsWith('/')) path += 'index.html';
+  return path;
+}
+
+async function inspect(page) {
+  return page.evaluate(async () => {
+    const article = document.querySelector('article.bd-article') || document.body;
+
+    // Math: wait for MathJax 2 to finish, then look for anything left untypeset.
+    if (window.MathJax && window.MathJax.Hub) {
+      await new Promise((resolve) => {
+        window.MathJax.Hub.Queue(resolve);
+        setTimeout(resolve, 15000);
+      });
+    }
+    // Sphinx marks each formula 'math notranslate'; MathJax's own output also uses class 'math'.
+    const mathNodes = [...article.querySelectorAll('.math.notranslate')];
+    const rawMath = mathNodes
+      .filter((el) => !el.querySelector('.MathJax, .MathJax_Display, .MathJax_SVG, mjx-container'))
+      .map((el) => el.textContent.trim().slice(0, 80));
+    const mathErrors = [...article.querySelectorAll('.MathJax_Error, merror')]
+      .map((el) => el.textContent.trim().slice(0, 80));
+
+    // Figures: images in the article that actually decoded.
+    const imgs = [...article.querySelectorAll('img')];
+    await Promise.all(imgs.map((img) => (img.complete ? null
+      : new Promise((r) => { img.onload = r; img.onerror = r; setTimeout(r, 5000); }))));
+    const figures = imgs.filter((img) => img.naturalWidth > 0 && img.naturalHeight > 0).length;
+    const brokenImages = imgs.filter((img) => !(img.naturalWidth > 0)).map((img) => img.src.slice(0, 100));
+
+    // Audio: every player must load and report a positive, finite duration.
+    const audios = [...document.querySelectorAll('audio')];
+    const audio = await Promise.all(audios.map((el) => new Promise((resolve) => {
+      const done = () => resolve({
+        duration: Number.isFinite(el.duration) ? el.duration : null,
+        error: el.error ? `MediaError code ${el.error.code}` : null,
+        src: (el.currentSrc || el.src || (el.querySelector('source') || {}).src || '').slice(0, 40),
+      });
+      if (el.readyState >= 1 || el.error) return done();
+      el.addEventListener('loadedmetadata', done, { once: true });
+      el.addEventListener('error', done, { once: true });
+      el.preload = 'metadata';
+      el.load();
+      setTimeout(done, 8000);
+    })));
+
+    // Python tracebacks rendered into the page (an error output, or one printed as text).
+    const outputs = [...article.querySelectorAll('.cell_output, .output, pre')];
+    const tracebacks = [];
+    for (const el of outputs) {
+      const text = el.textContent;
+      if (el.matches('.traceback, .error') || /Traceback \(most recent call last\)/.test(text)
+          || /Cell In\[\d+\], line \d+/.test(text)) {
+        tracebacks.push(text.trim().slice(0, 200));
+      }
+    }
+
+    // Widget views that no manager will draw (offline_book replaces them with a note).
+    const emptyWidgets = document.querySelectorAll(
+      'script[type="application/vnd.jupyter.widget-view+json"]').length;
+
+    const links = [...document.querySelectorAll('a[href]')].map((a) => a.href);
+    const navLinks = [...document.querySelectorAll('nav.bd-docs-nav a[href], .bd-sidenav a[href]')]
+      .map((a) => a.href);
+    return {
+      title: document.title,
+      h1: (document.querySelector('h1') || {}).textContent || '',
+      figures, brokenImages, audio, rawMath, mathErrors, mathCount: mathNodes.length,
+      tracebacks, emptyWidgets, links, navLinks,
+    };
+  });
+}
+
+const report = { pages: {}, reached: [], elapsed_s: 0 };
+const t0 = Date.now();
+mkdirSync(config.screenshots, { recursive: true });
+
+// Follow links breadth first from the start page; `reached` records what navigation finds.
+// Listed pages that no link led to are visited afterwards (checked, but not `reached`).
+const queue = [config.start];
+const reached = new Set(queue);
+const seen = new Set(queue);
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+
+while (queue.length) {
+  const key = queue.shift();
+  const page = await context.newPage();
+  const found = { requestsOffMachine: [], failedRequests: [], consoleErrors: [], pageErrors: [] };
+  page.on('request', (req) => {
+    const u = new URL(req.url());
+    if (['data:', 'blob:', 'about:'].includes(u.protocol)) return;
+    if (u.origin !== base.origin) found.requestsOffMachine.push(req.url());
+  });
+  page.on('requestfailed', (req) => {
+    found.failedRequests.push(`${req.url()} (${(req.failure() || {}).errorText})`);
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400) found.failedRequests.push(`${res.url()} (HTTP ${res.status()})`);
+  });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') found.consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (err) => found.pageErrors.push(String(err)));
+
+  const url = new URL(key, base).href;
+  let response = null;
+  try {
+    response = await page.goto(url, { waitUntil: 'load', timeout: 30000 });
+  } catch (err) {
+    found.pageErrors.push(`navigation failed: ${err}`);
+  }
+  found.status = response ? response.status() : null;
+  // Jupyter Book's index.html only redirects (meta refresh) to the root page: follow it.
+  const refresh = response && response.ok()
+    ? await page.$eval('meta[http-equiv="refresh" i]', (m) => m.content).catch(() => null) : null;
+  if (refresh) {
+    const target = pageKey(new URL(refresh.replace(/^\s*\d+\s*;\s*url=/i, ''), url).href);
+    found.redirect = target;
+    reached.add(target);
+    if (!seen.has(target)) { seen.add(target); queue.push(target); }
+  } else if (response && response.ok()) {
+    Object.assign(found, await inspect(page));
+    const shot = join(config.screenshots, key.replace(/\.html$/, '').replace(/[\/]/g, '__') + '.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    found.screenshot = shot;
+    for (const href of found.links) {
+      const u = new URL(href);
+      if (u.origin !== base.origin || !u.pathname.endsWith('.html')) continue;
+      const next = pageKey(href);
+      if (next.startsWith('_') || next === 'genindex.html' || next === 'search.html') continue;
+      reached.add(next);
+      if (!seen.has(next)) { seen.add(next); queue.push(next); }
+    }
+    found.navLinks = [...new Set(found.navLinks.map(pageKey))];
+    delete found.links;
+  }
+  report.pages[key] = found;
+  await page.close();
+  if (!queue.length) {
+    for (const listed of config.pages) {
+      if (!seen.has(listed)) { seen.add(listed); queue.push(listed); }
+    }
+  }
+}
+
+report.reached = [...reached];
+report.elapsed_s = (Date.now() - t0) / 1000;
+await browser.close();
+writeFileSync(config.report, JSON.stringify(report, null, 1));
+console.log(`checked ${Object.keys(report.pages).length} pages in ${report.elapsed_s.toFixed(1)} s`);
