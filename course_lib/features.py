@@ -28,6 +28,7 @@ import torchaudio
 from torch import nn
 
 __all__ = [
+    "WINDOWS",
     "frame_count",
     "LogMelSpectrogram",
     "LogSpectrogram",
@@ -35,6 +36,21 @@ __all__ = [
     "standardize",
     "Standardize",
 ]
+
+
+#: Analysis windows by name (``window=`` argument of the spectrogram modules).
+WINDOWS = {
+    "hann": torch.hann_window,
+    "hamming": torch.hamming_window,
+    "blackman": torch.blackman_window,
+    "rectangular": torch.ones,
+}
+
+
+def _window_fn(window: str):
+    if window not in WINDOWS:
+        raise ValueError(f"window must be one of {sorted(WINDOWS)}, got {window!r}.")
+    return WINDOWS[window]
 
 
 def frame_count(n_samples: int, hop_length: int, *, n_fft: int | None = None, center: bool = True) -> int:
@@ -86,6 +102,7 @@ class LogMelSpectrogram(nn.Module):
         top_db: dynamic range kept below each example's maximum, dB (``None`` keeps all).
         power: 2.0 for a power spectrogram, 1.0 for magnitude.
         center: pad so that frame ``t`` is centred on sample ``t * hop_length``.
+        window: analysis window, one of :data:`WINDOWS` (``"hann"`` by default).
 
     Shape:
         ``(..., samples)`` → ``(..., n_mels, 1 + samples // hop_length)`` (see the module doc).
@@ -104,6 +121,7 @@ class LogMelSpectrogram(nn.Module):
         top_db: float | None = 80.0,
         power: float = 2.0,
         center: bool = True,
+        window: str = "hann",
     ) -> None:
         super().__init__()
         if f_max_hz is not None and f_max_hz > sample_rate / 2:
@@ -125,6 +143,7 @@ class LogMelSpectrogram(nn.Module):
             n_mels=n_mels,
             power=power,
             center=center,
+            window_fn=_window_fn(window),
         )
         self.to_db = torchaudio.transforms.AmplitudeToDB(stype="power" if power == 2.0 else "magnitude", top_db=top_db)
 
@@ -146,6 +165,7 @@ class LogSpectrogram(nn.Module):
         win_length: window length, samples (default ``n_fft``).
         top_db: dynamic range kept below each example's maximum, dB.
         sample_rate: only used in error messages, Hz.
+        window: analysis window, one of :data:`WINDOWS`.
 
     Shape:
         ``(..., samples)`` → ``(..., n_fft // 2 + 1, 1 + samples // hop_length)``.
@@ -158,12 +178,15 @@ class LogSpectrogram(nn.Module):
         win_length: int | None = None,
         top_db: float | None = 80.0,
         sample_rate: int | None = None,
+        window: str = "hann",
     ) -> None:
         super().__init__()
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.sample_rate = sample_rate
-        self.spec = torchaudio.transforms.Spectrogram(n_fft=n_fft, win_length=win_length, hop_length=hop_length, power=2.0)
+        self.spec = torchaudio.transforms.Spectrogram(
+            n_fft=n_fft, win_length=win_length, hop_length=hop_length, power=2.0, window_fn=_window_fn(window)
+        )
         self.to_db = torchaudio.transforms.AmplitudeToDB(stype="power", top_db=top_db)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:

@@ -104,12 +104,14 @@ def plot_spectrogram(
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3))
     n_bins, n_frames = data.shape
-    duration = n_frames * hop_length / sample_rate
+    # frame t is centred on sample t * hop_length (center=True): its pixel spans ±half a hop around it
+    half_hop_s = 0.5 * hop_length / sample_rate
+    t_first, t_last = -half_hop_s, (n_frames - 1) * hop_length / sample_rate + half_hop_s
     if kind == "linear":
-        extent = (0, duration, 0, sample_rate / 2)
+        extent = (t_first, t_last, 0, sample_rate / 2)
         ylabel = "frequency (Hz)"
     else:
-        extent = (0, duration, 0, n_bins)
+        extent = (t_first, t_last, 0, n_bins)
         ylabel = "mel band centre (Hz)" if kind == "mel" else "MFCC coefficient"
     image = ax.imshow(
         data, origin="lower", aspect="auto", extent=extent, cmap="magma" if kind != "mfcc" else "coolwarm",
@@ -120,6 +122,7 @@ def plot_spectrogram(
         ticks = np.linspace(0, n_bins - 1, 6).round().astype(int)
         ax.set_yticks(ticks + 0.5)
         ax.set_yticklabels([f"{centres[i]:.0f}" for i in ticks])
+    ax.set_xlim(max(0.0, t_first), t_last)
     ax.set_xlabel("time (s)")
     ax.set_ylabel(ylabel)
     if title:
