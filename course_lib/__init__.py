@@ -9,6 +9,10 @@ module                      what it holds (chapter)
 ``course_lib.features``     log-mel, log spectrogram, MFCC, standardisation (1)
 ``course_lib.plots``        waveform and spectrogram figures, audio players (1)
 ``course_lib.seeding``      one call that seeds Python, NumPy and PyTorch (1)
+``course_lib.synthetic``    seeded synthetic sound events with onset / offset / SNR metadata (3)
+``course_lib.pipeline``     batched features, on-disk feature cache, tensor datasets, loaders (3)
+``course_lib.augment``      SpecAugment and waveform augmentations (3)
+``course_lib.splits``       stratified, grouped and ESC-50 cross-validation splits (3)
 ==========================  ===========================================================
 
 Modules import one way only: audio I/O → features → data → models → training →

@@ -1,0 +1,123 @@
+"""Tests of course_lib.augment: SpecAugment and the waveform augmentations."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from course_lib.augment import AddNoise, RandomGain, RandomTimeShift, SpecAugment, WaveformAugment, add_noise_at_snr
+from course_lib.features import LogMelSpectrogram, standardize
+from course_lib.pipeline import compute_features
+
+
+def test_specaugment_masks_each_example_differently_and_only_along_freq_and_time():
+    torch.manual_seed(0)
+    spec = torch.ones(16, 1, 32, 50)
+    out = SpecAugment(freq_mask_param=8, time_mask_param=10)(spec)
+    assert out.shape == spec.shape
+    masked = out == 0
+    # Masks are whole rows (frequency) or whole columns (time) of each example.
+    for example in masked[:, 0]:
+        rows = example.all(dim=1)
+        cols = example.all(dim=0)
+        rebuilt = rows[:, None] | cols[None, :]
+        assert torch.equal(rebuilt, example)
+    # Drawn per example, not once per batch.
+    patterns = {tuple(m.flatten().nonzero().flatten().tolist()) for m in masked}
+    assert len(patterns) > 8
+    # Never along the batch or channel axis: no example is entirely masked.
+    assert not masked.flatten(1).all(dim=1).any()
+
+
+def test_specaugment_identity_in_eval_and_accepts_one_example():
+    aug = SpecAugment(4, 4)
+    x = torch.randn(1, 20, 30)
+    torch.manual_seed(1)
+    y = aug(x)
+    assert y.shape == x.shape and (y == 0).any()
+    aug.eval()
+    assert torch.equal(aug(x), x)
+
+
+def test_specaugment_mask_widths_respect_parameters():
+    torch.manual_seed(2)
+    aug = SpecAugment(freq_mask_param=3, time_mask_param=0)
+    out = aug(torch.ones(64, 1, 40, 20))
+    widths = (out == 0).all(dim=-1).sum(dim=-1).flatten()
+    assert widths.max() <= 3 and (out == 0).all(dim=-2).sum() == 0
+
+
+@pytest.mark.parametrize("shape", [(40, 20), (2, 1, 1, 40, 20)])
+def test_specaugment_rejects_wrong_layout(shape):
+    with pytest.raises(ValueError, match="SpecAugment expects"):
+        SpecAugment(2, 2)(torch.zeros(shape))
+
+
+def test_specaugment_rejects_masks_wider_than_the_spectrogram():
+    with pytest.raises(ValueError, match="do not fit"):
+        SpecAugment(50, 2)(torch.zeros(1, 1, 40, 20))
+    with pytest.raises(ValueError, match="freq_mask_param"):
+        SpecAugment(-1, 2)
+
+
+def test_noise_is_added_at_the_requested_snr():
+    g = torch.Generator().manual_seed(0)
+    x = torch.sin(torch.linspace(0, 500, 16000)).reshape(1, 1, -1) * 0.3
+    for snr in (0.0, 10.0, 20.0):
+        y = add_noise_at_snr(x, snr, generator=g)
+        noise = y - x
+        measured = 10 * torch.log10(x.pow(2).mean() / noise.pow(2).mean())
+        assert measured.item() == pytest.approx(snr, abs=1e-3)
+
+
+def test_noise_on_silence_stays_finite():
+    y = add_noise_at_snr(torch.zeros(1, 100), 10.0)
+    assert torch.isfinite(y).all() and torch.equal(y, torch.zeros(1, 100))
+
+
+def test_time_shift_pads_with_zeros_instead_of_wrapping():
+    x = torch.arange(1, 101, dtype=torch.float32).reshape(1, 1, 100).repeat(8, 1, 1)
+    shift = RandomTimeShift(max_shift_s=0.2, sample_rate=100)
+    y = shift(x, torch.Generator().manual_seed(0))
+    for row in y[:, 0]:
+        nz = row[row != 0]
+        # the kept samples are a contiguous run of the original, in order: no wrap-around.
+        assert torch.all(nz[1:] - nz[:-1] == 1)
+    shift.eval()
+    assert torch.equal(shift(x), x)
+
+
+def test_waveform_augment_changes_training_examples_only():
+    x = torch.randn(4, 1, 1600) * 0.1
+    aug = WaveformAugment(16000, max_shift_s=0.01, snr_db=(10.0, 10.0), gain_db=(-3.0, 3.0), p=1.0)
+    y = aug(x, torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and not torch.allclose(y, x)
+    aug.eval()
+    assert torch.equal(aug(x), x)
+    with pytest.raises(ValueError, match="p must be"):
+        WaveformAugment(16000, p=1.5)
+    with pytest.raises(ValueError, match="snr_db"):
+        AddNoise((20.0, 10.0))
+
+
+def test_seed_gain_augmentation_does_nothing_under_per_example_standardisation():
+    """The seed chapter's 'change volume' step: log-mel + per-example standardisation removes it.
+
+    A gain g multiplies the power spectrogram by g**2, i.e. adds 20*log10(g) dB to every bin; the
+    per-example mean absorbs that constant. (top_db=None: with clipping at top_db below the
+    maximum the same holds, since the clip moves with the maximum.)
+    """
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(6, 1, 8000, generator=g) * 0.1
+    feature = LogMelSpectrogram(sample_rate=16000, n_fft=512, hop_length=160, n_mels=40, top_db=80.0)
+    gain = RandomGain((-12.0, 12.0))
+    louder = gain(x, torch.Generator().manual_seed(1))
+    assert not torch.allclose(louder, x)  # the waveforms really differ ...
+    plain = compute_features(x, feature)
+    augmented = compute_features(louder, feature)
+    assert torch.allclose(plain, augmented, atol=1e-3)  # ... the model's input does not.
+    # Without standardisation the gain is visible: the check above is not vacuous.
+    raw_plain = compute_features(x, feature, standardize=False)
+    raw_aug = compute_features(louder, feature, standardize=False)
+    assert (raw_plain - raw_aug).abs().max() > 1.0
+    assert torch.allclose(standardize(raw_plain), standardize(raw_aug), atol=1e-3)
