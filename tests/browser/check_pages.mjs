@@ -80,12 +80,12 @@ async function inspect(page) {
 
     // Python tracebacks rendered into the page (an error output, or one printed as text).
     const outputs = [...article.querySelectorAll('.cell_output, .output, pre')];
-    const tracebacks = [];
+    const tracebacks = new Set();
     for (const el of outputs) {
       const text = el.textContent;
       if (el.matches('.traceback, .error') || /Traceback \(most recent call last\)/.test(text)
           || /Cell In\[\d+\], line \d+/.test(text)) {
-        tracebacks.push(text.trim().slice(0, 200));
+        tracebacks.add(text.trim().slice(0, 200));
       }
     }
 
@@ -100,7 +100,7 @@ async function inspect(page) {
       title: document.title,
       h1: (document.querySelector('h1') || {}).textContent || '',
       figures, brokenImages, audio, rawMath, mathErrors, mathCount: mathNodes.length,
-      tracebacks, emptyWidgets, links, navLinks,
+      tracebacks: [...tracebacks], emptyWidgets, links, navLinks,
     };
   });
 }
@@ -116,44 +116,59 @@ const reached = new Set(queue);
 const seen = new Set(queue);
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 
+// One tab for all pages (a new tab per page costs about a second on a busy machine); its
+// listeners write into the findings of the page being visited.
+const page = await context.newPage();
+let found = null;
+page.on('request', (req) => {
+  const u = new URL(req.url());
+  if (['data:', 'blob:', 'about:'].includes(u.protocol)) return;
+  if (u.origin !== base.origin) found.requestsOffMachine.push(req.url());
+});
+page.on('requestfailed', (req) => {
+  found.failedRequests.push(`${req.url()} (${(req.failure() || {}).errorText})`);
+});
+page.on('response', (res) => {
+  if (res.status() >= 400) found.failedRequests.push(`${res.url()} (HTTP ${res.status()})`);
+});
+page.on('console', (msg) => {
+  if (msg.type() === 'error') found.consoleErrors.push(msg.text());
+});
+page.on('pageerror', (err) => found.pageErrors.push(String(err)));
+
 while (queue.length) {
   const key = queue.shift();
-  const page = await context.newPage();
-  const found = { requestsOffMachine: [], failedRequests: [], consoleErrors: [], pageErrors: [] };
-  page.on('request', (req) => {
-    const u = new URL(req.url());
-    if (['data:', 'blob:', 'about:'].includes(u.protocol)) return;
-    if (u.origin !== base.origin) found.requestsOffMachine.push(req.url());
-  });
-  page.on('requestfailed', (req) => {
-    found.failedRequests.push(`${req.url()} (${(req.failure() || {}).errorText})`);
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 400) found.failedRequests.push(`${res.url()} (HTTP ${res.status()})`);
-  });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') found.consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => found.pageErrors.push(String(err)));
-
+  const pageStart = Date.now();
+  found = { requestsOffMachine: [], failedRequests: [], consoleErrors: [], pageErrors: [] };
   const url = new URL(key, base).href;
-  let response = null;
-  try {
-    response = await page.goto(url, { waitUntil: 'load', timeout: 30000 });
-  } catch (err) {
-    found.pageErrors.push(`navigation failed: ${err}`);
-  }
-  found.status = response ? response.status() : null;
-  // Jupyter Book's index.html only redirects (meta refresh) to the root page: follow it.
-  const refresh = response && response.ok()
-    ? await page.$eval('meta[http-equiv="refresh" i]', (m) => m.content).catch(() => null) : null;
+  // Jupyter Book's index.html only redirects (meta refresh) to the root page. Read that from
+  // the served HTML before the browser opens it: once open, the browser is already leaving.
+  const fetched = await fetch(url).then(async (r) => ({ status: r.status, html: r.ok ? await r.text() : '' }))
+    .catch((err) => ({ status: null, html: '', error: String(err) }));
+  const refresh = fetched.html.match(/<meta\s+http-equiv="refresh"\s+content="\s*\d+\s*;\s*url=([^"]+)"/i);
+  let response = null;  // stays null for a redirect: there is nothing to look at
   if (refresh) {
-    const target = pageKey(new URL(refresh.replace(/^\s*\d+\s*;\s*url=/i, ''), url).href);
+    found.status = fetched.status;
+    const target = pageKey(new URL(refresh[1], url).href);
     found.redirect = target;
     reached.add(target);
     if (!seen.has(target)) { seen.add(target); queue.push(target); }
-  } else if (response && response.ok()) {
-    Object.assign(found, await inspect(page));
+  } else {
+    try {
+      response = await page.goto(url, { waitUntil: 'load', timeout: 30000 });
+    } catch (err) {
+      found.pageErrors.push(`navigation failed: ${err}`);
+    }
+    found.status = response ? response.status() : null;
+  }
+  if (response && response.ok()) {
+    try {
+      Object.assign(found, await inspect(page));
+    } catch (err) {
+      found.pageErrors.push(`could not inspect the page: ${err}`);
+      found.links = [];
+      found.navLinks = [];
+    }
     const shot = join(config.screenshots, key.replace(/\.html$/, '').replace(/[\/]/g, '__') + '.png');
     await page.screenshot({ path: shot, fullPage: true });
     found.screenshot = shot;
@@ -161,15 +176,15 @@ while (queue.length) {
       const u = new URL(href);
       if (u.origin !== base.origin || !u.pathname.endsWith('.html')) continue;
       const next = pageKey(href);
-      if (next.startsWith('_') || next === 'genindex.html' || next === 'search.html') continue;
+      if (next.startsWith('_')) continue;  // _sources/, _static/: files, not pages
       reached.add(next);
       if (!seen.has(next)) { seen.add(next); queue.push(next); }
     }
     found.navLinks = [...new Set(found.navLinks.map(pageKey))];
     delete found.links;
   }
+  found.elapsed_s = (Date.now() - pageStart) / 1000;
   report.pages[key] = found;
-  await page.close();
   if (!queue.length) {
     for (const listed of config.pages) {
       if (!seen.has(listed)) { seen.add(listed); queue.push(listed); }

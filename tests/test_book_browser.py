@@ -1,0 +1,272 @@
+"""The built book, opened page by page in headless Chromium, the way a reader sees it.
+
+Builds the book (or reuses a build newer than every source), serves it on 127.0.0.1, and runs
+``tests/browser/check_pages.mjs`` (npm ``playwright-core`` driving Debian's ``/usr/bin/chromium``).
+For every page in ``book/_toc.yml`` it checks: no page error, no console error, no failed
+request and no request leaving the machine; all math typeset; every ``<audio>`` decodes; no
+Python traceback in an output; no empty widget box. Every chapter notebook must show a
+figure, and a player where its code makes one. Following links from the front page must
+reach every chapter and exercise. Screenshots land in ``book/_build/screenshots/``.
+
+Without Chromium, Node.js or ``node_modules/playwright-core`` the tests skip and say how to
+install them; with ``COURSE_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.
+``COURSE_BOOK_HTML=DIR`` checks an already built site instead of building one.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BOOK_DIR = REPO_ROOT / "book"
+CHECKER = REPO_ROOT / "tests" / "browser" / "check_pages.mjs"
+REQUIRE_BROWSER = os.environ.get("COURSE_REQUIRE_BROWSER", "") not in ("", "0")
+INSTALL_HINT = (
+    "to run the browser test install Chromium and Node.js (Debian/Ubuntu: "
+    "`sudo apt-get install chromium nodejs npm`), then `npm ci` in the repository root "
+    "(it installs playwright-core only and downloads no browser)"
+)
+# A call that makes a player: IPython's Audio or course_lib.plots.audio_player.
+AUDIO_CALL = re.compile(r"\b(Audio|audio_player)\s*\(")
+
+
+@dataclass(frozen=True)
+class TocPage:
+    docname: str  # e.g. "chapters/ch01_audio_as_tensors"
+    part: str  # the toc caption, e.g. "Chapters"; "" for the root page
+    source: Path | None
+
+    @property
+    def html(self) -> str:
+        return f"{self.docname}.html"
+
+    @property
+    def code_cells(self) -> list[str] | None:
+        """Code of the page if it is a notebook (.ipynb or MyST notebook), else None."""
+        if self.source is None:
+            return None
+        text = self.source.read_text(encoding="utf-8")
+        if self.source.suffix == ".ipynb":
+            cells = json.loads(text)["cells"]
+            return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+        front = re.match(r"^---\n(.*?)\n---\n", text, re.S)
+        if not front or "kernelspec" not in (yaml.safe_load(front.group(1)) or {}):
+            return None
+        return re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", text, re.S | re.M)
+
+    @property
+    def is_chapter_notebook(self) -> bool:
+        return self.part.lower().startswith("chapter") and self.code_cells is not None
+
+    @property
+    def makes_audio(self) -> bool:
+        return any(AUDIO_CALL.search(code) for code in self.code_cells or [])
+
+
+def _source(docname: str) -> Path | None:
+    for suffix in (".ipynb", ".md"):
+        path = BOOK_DIR / f"{docname}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def toc_pages() -> list[TocPage]:
+    toc = yaml.safe_load((BOOK_DIR / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [TocPage(toc["root"], "", _source(toc["root"]))]
+
+    def walk(entries, part):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(TocPage(entry["file"], part, _source(entry["file"])))
+            walk(entry.get("sections"), part)
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"), part.get("caption", ""))
+    walk(toc.get("chapters"), "Chapters")
+    return pages
+
+
+PAGES = toc_pages()
+
+
+def _chromium() -> str | None:
+    for candidate in (os.environ.get("COURSE_CHROMIUM"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+def _unavailable() -> str | None:
+    """Why the browser test cannot run here, or None."""
+    missing = []
+    if _chromium() is None:
+        missing.append("Chromium (/usr/bin/chromium)")
+    if shutil.which("node") is None:
+        missing.append("Node.js (node)")
+    if not (REPO_ROOT / "node_modules" / "playwright-core" / "package.json").is_file():
+        missing.append("node_modules/playwright-core")
+    return f"missing {', '.join(missing)}: {INSTALL_HINT}" if missing else None
+
+
+def _newest_source_mtime() -> float:
+    roots = [BOOK_DIR, REPO_ROOT / "course_lib"]
+    newest = 0.0
+    for root in roots:
+        for path in root.rglob("*"):
+            if "_build" in path.parts or "__pycache__" in path.parts or not path.is_file():
+                continue
+            newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def _built_site() -> Path:
+    """A built site: $COURSE_BOOK_HTML, a build newer than every source, or a fresh build."""
+    if override := os.environ.get("COURSE_BOOK_HTML"):
+        html = Path(override)
+        assert (html / "index.html").is_file(), f"COURSE_BOOK_HTML={override} has no index.html"
+        return html
+    html = BOOK_DIR / "_build" / "html"
+    stamp = html / ".buildinfo"
+    if stamp.is_file() and stamp.stat().st_mtime > _newest_source_mtime():
+        return html
+    # The same command as `make book`.
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(BOOK_DIR),
+           "--keep-going", "-W", "-n"]
+    started = time.perf_counter()
+    result = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
+    if result.returncode != 0:
+        pytest.fail(
+            f"the book build failed ({' '.join(cmd)}), exit {result.returncode}:\n"
+            + (result.stdout + result.stderr)[-6000:]
+        )
+    print(f"built the book in {time.perf_counter() - started:.0f} s")
+    return html
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> dict:
+    reason = _unavailable()
+    if reason:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"COURSE_REQUIRE_BROWSER is set but the browser test cannot run: {reason}")
+        pytest.skip(reason)
+    html = _built_site()
+    handler = functools.partial(_QuietHandler, directory=str(html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    work = tmp_path_factory.mktemp("browser")
+    config = {
+        "base": f"http://127.0.0.1:{server.server_address[1]}/",
+        "start": "index.html",
+        # Every toc page, plus the pages a reader reaches from the search box and the index.
+        "pages": ["index.html"] + [page.html for page in PAGES] + ["search.html", "genindex.html"],
+        "chromium": _chromium(),
+        "screenshots": str(html.parent / "screenshots"),
+        "report": str(work / "report.json"),
+    }
+    (work / "config.json").write_text(json.dumps(config))
+    try:
+        result = subprocess.run(["node", str(CHECKER), str(work / "config.json")], cwd=REPO_ROOT,
+                                capture_output=True, text=True, timeout=600)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, f"{CHECKER.name} failed:\n{result.stdout}\n{result.stderr}"
+    print(result.stdout.strip())
+    return json.loads((work / "report.json").read_text())
+
+
+def _page(report: dict, page: TocPage) -> dict:
+    found = report["pages"].get(page.html)
+    assert found is not None, f"{page.html} was never opened"
+    assert found["status"] == 200, f"{page.html}: HTTP {found['status']}"
+    return found
+
+
+def _problems(found: dict) -> dict:
+    problems = {
+        "requests leaving the machine": found.get("requestsOffMachine", []),
+        "failed requests": found.get("failedRequests", []),
+        "page errors": found.get("pageErrors", []),
+        "console errors": found.get("consoleErrors", []),
+        "Python tracebacks in outputs": found.get("tracebacks", []),
+        "untypeset math": found.get("rawMath", []),
+        "MathJax errors": found.get("mathErrors", []),
+        "broken images": found.get("brokenImages", []),
+        "audio players that do not decode": [
+            a for a in found.get("audio", []) if a["error"] or not (a["duration"] or 0) > 0
+        ],
+    }
+    if found.get("emptyWidgets", 0):
+        problems["widget views left empty (offline_book should replace them)"] = [found["emptyWidgets"]]
+    return {what: items for what, items in problems.items() if items}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.docname for p in PAGES])
+def test_page_is_offline_and_error_free(report, page):
+    found = _page(report, page)
+    problems = _problems(found)
+    assert not problems, f"{page.html}: {json.dumps(problems, indent=1)}\nscreenshot: {found.get('screenshot')}"
+
+
+def test_other_pages_are_offline_and_error_free(report):
+    """Pages outside the toc that a reader can still open: search, the index, the redirect."""
+    toc = {page.html for page in PAGES}
+    others = {key: found for key, found in report["pages"].items() if key not in toc}
+    assert {"index.html", "search.html", "genindex.html"} <= set(others), sorted(others)
+    problems = {key: _problems(found) for key, found in others.items()}
+    problems = {key: found for key, found in problems.items() if found}
+    assert not problems, json.dumps(problems, indent=1)
+
+
+CHAPTER_NOTEBOOKS = [p for p in PAGES if p.is_chapter_notebook]
+
+
+@pytest.mark.parametrize("page", CHAPTER_NOTEBOOKS, ids=[p.docname for p in CHAPTER_NOTEBOOKS])
+def test_chapter_shows_a_figure_and_its_audio(report, page):
+    found = _page(report, page)
+    assert found["figures"] >= 1, f"{page.html} shows no figure; screenshot: {found.get('screenshot')}"
+    if page.makes_audio:
+        playable = [a for a in found["audio"] if (a["duration"] or 0) > 0 and not a["error"]]
+        assert playable, (
+            f"{page.source.name} makes an audio player but {page.html} shows no working one: "
+            f"{found['audio']}"
+        )
+
+
+def test_navigation_reaches_every_chapter_and_exercise(report):
+    reached = set(report["reached"])
+    unreached = [page.html for page in PAGES if page.html not in reached]
+    assert not unreached, f"no link from the front page leads to {unreached}"
+    sidebar = set(report["pages"][PAGES[0].html]["navLinks"])
+    missing = [page.html for page in PAGES if page.html not in sidebar]
+    assert not missing, f"the sidebar of {PAGES[0].html} does not list {missing}"
+
+
+def test_every_toc_entry_has_a_source():
+    missing = [page.docname for page in PAGES if page.source is None]
+    assert not missing, f"book/_toc.yml names pages with no .ipynb or .md source: {missing}"
