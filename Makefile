@@ -18,7 +18,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := book/chapters solutions exercises
 
-.PHONY: help install book test unit notebooks exercises bench clean
+.PHONY: help install book test unit notebooks exercises bench clean browser-deps
 
 help:
 	@echo "make book   build the HTML book into book/_build/html/"
@@ -40,7 +40,7 @@ book: $(STAMP)
 	@echo ""
 	@echo "The book is at: $(CURDIR)/book/_build/html/index.html"
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval-lax -p no:randomly $(NOTEBOOKS)
 
@@ -52,6 +52,17 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# The browser test (tests/test_book_browser.py) drives Debian's Chromium with npm playwright-core
+# (no browser download). Without Node.js it skips with a message; CI sets COURSE_REQUIRE_BROWSER=1
+# so that it fails instead. The book itself needs no Node.js.
+browser-deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error \
+	  || echo "npm ci failed: the browser test will say what is missing"; \
+	else echo "npm not found: the browser test will be skipped (it says how to install Node.js and Chromium)"; fi
 
 clean:
 	rm -rf book/_build .pytest_cache
