@@ -1,0 +1,288 @@
+"""Run every benchmark, time the book, and write ``benchmarks/results.md``.
+
+``make bench`` runs this. It
+
+1. runs each ``benchmarks/*.py`` script (except this one) in its own process and keeps the
+   last line it prints, one JSON object by the project's convention, plus its wall time;
+2. builds the whole book the way ``make book`` does (``jupyter-book build book -W -n
+   --keep-going``, every notebook executed), into a temporary folder so that it starts cold
+   and leaves ``book/_build`` alone, and times it;
+3. reads each notebook's execution time from that build's log (myst-nb prints
+   ``Executed notebook in N seconds``), so no chapter is run twice;
+4. compares the figures with the course's targets and writes the report.
+
+It prints the report's figures and, as its last line, one JSON object. It exits 1 when a
+benchmark fails or a target is missed (the report is written first, saying which).
+
+    python benchmarks/run_all.py [--skip-book] [--only NAME ...] [--output FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = REPO_ROOT / "benchmarks"
+BOOK_DIR = REPO_ROOT / "book"
+SCRIPT_TIMEOUT_S = 1800
+
+# Targets from the course's issues: (script stem, JSON key) -> (comparison, threshold, meaning).
+RATIO_TARGETS = {
+    ("pipeline", "cached_vs_seed"): (">=", 20.0, "later epochs vs the seed's per-item pipeline"),
+    ("pipeline", "first_epoch_vs_seed"): (">=", 2.0, "first epoch vs the seed's per-item pipeline"),
+}
+BOOK_BUILD_TARGET_S = 300.0  # the whole `make book` after the install, on 2 cores
+CHAPTER_TARGET_S = 60.0  # each chapter notebook's execution
+
+EXECUTED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): Executed notebook in (?P<s>[0-9.]+) seconds", re.M)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+FAILED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): Executing notebook failed", re.M)
+
+
+@dataclass
+class ScriptResult:
+    name: str
+    seconds: float
+    returncode: int
+    figures: dict | None
+    tail: str
+    problem: str | None = None
+
+
+@dataclass
+class BookResult:
+    seconds: float
+    returncode: int
+    notebooks: dict[str, float] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+    tail: str = ""
+
+
+def last_json_line(stdout: str) -> dict | None:
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line:
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                return None
+            return value if isinstance(value, dict) else None
+    return None
+
+
+def run_script(path: Path) -> ScriptResult:
+    print(f"--- {path.name}", flush=True)
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, str(path)], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=SCRIPT_TIMEOUT_S)
+        stdout, stderr, code = proc.stdout, proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired as error:
+        stdout = error.stdout.decode() if isinstance(error.stdout, bytes) else (error.stdout or "")
+        stderr, code = f"timed out after {SCRIPT_TIMEOUT_S} s", -1
+    seconds = time.perf_counter() - started
+    print(stdout.rstrip(), flush=True)
+    figures = last_json_line(stdout)
+    problem = None
+    if code != 0:
+        problem = f"exit code {code}: {stderr.strip().splitlines()[-1] if stderr.strip() else ''}"
+    elif figures is None:
+        problem = "its last line is not one JSON object"
+    tail = "\n".join(stdout.strip().splitlines()[-40:])
+    if problem and stderr.strip():
+        tail += "\n--- stderr ---\n" + "\n".join(stderr.strip().splitlines()[-20:])
+    return ScriptResult(path.stem, seconds, code, figures, tail, problem)
+
+
+def build_book() -> BookResult:
+    """The `make book` command, into a fresh temporary folder, timed."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    with tempfile.TemporaryDirectory(prefix="bench-book-") as out:
+        cmd = [str(jupyter_book), "build", str(BOOK_DIR), "--path-output", out,
+               "--keep-going", "-W", "-n"]
+        print("--- book:", " ".join(cmd), flush=True)
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
+        seconds = time.perf_counter() - started
+    log = ANSI.sub("", proc.stdout + proc.stderr)
+    problems = [line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR)\b", line)]
+    tail = "\n".join(problems[:30] + ["..."] + log.strip().splitlines()[-15:])
+    result = BookResult(seconds, proc.returncode, tail=tail)
+    for match in EXECUTED.finditer(log):
+        result.notebooks[_relative(match["path"])] = float(match["s"])
+    result.failed = sorted({_relative(m["path"]) for m in FAILED.finditer(log)})
+    return result
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return path
+
+
+def _compare(value: float, op: str, threshold: float) -> bool:
+    return value >= threshold if op == ">=" else value <= threshold
+
+
+def check_targets(scripts: list[ScriptResult], book: BookResult | None) -> list[dict]:
+    checks = []
+    for (stem, key), (op, threshold, meaning) in RATIO_TARGETS.items():
+        script = next((s for s in scripts if s.name == stem), None)
+        if script is None:
+            continue
+        value = (script.figures or {}).get(key)
+        ok = isinstance(value, (int, float)) and _compare(float(value), op, threshold)
+        checks.append({"what": f"{stem}: {key} ({meaning})", "value": value,
+                       "target": f"{op} {threshold:g}", "ok": ok})
+    if book is not None:
+        checks.append({"what": "whole book build (make book, cold)", "value": round(book.seconds, 1),
+                       "target": f"<= {BOOK_BUILD_TARGET_S:g} s",
+                       "ok": book.returncode == 0 and book.seconds <= BOOK_BUILD_TARGET_S})
+        for notebook, seconds in sorted(book.notebooks.items()):
+            checks.append({"what": f"execute {notebook}", "value": round(seconds, 1),
+                           "target": f"<= {CHAPTER_TARGET_S:g} s", "ok": seconds <= CHAPTER_TARGET_S})
+        for notebook in book.failed:
+            checks.append({"what": f"execute {notebook}", "value": "failed",
+                           "target": f"<= {CHAPTER_TARGET_S:g} s", "ok": False})
+    for script in scripts:
+        if script.problem:
+            checks.append({"what": f"benchmarks/{script.name}.py runs", "value": script.problem,
+                           "target": "exit 0, JSON last line", "ok": False})
+    return checks
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (dict, list)):
+        return "`" + json.dumps(value) + "`"
+    return str(value)
+
+
+def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, object]]:
+    rows = []
+    for key, value in figures.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows.extend(_flatten(value, name + "."))
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def machine_description() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{os.cpu_count()} CPU cores ({cpu}), torch {torch.__version__} with "
+            f"{torch.get_num_threads()} threads, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}; 1-minute load average at the end: {load:.1f}")
+
+
+def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | None,
+                 checks: list[dict], started: datetime, machine: str) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` (`benchmarks/run_all.py`) on {started:%Y-%m-%d %H:%M} UTC.",
+        f"Machine: {machine}.",
+        "",
+        "Every figure below was measured by the run that wrote this file; nothing is typed by hand.",
+        "Times are wall-clock and depend on what else the machine was doing: a load average above",
+        "the number of cores means other work shared the CPU, and the times are pessimistic.",
+        "",
+        "## Targets",
+        "",
+        "| check | measured | target | met |",
+        "|---|---|---|---|",
+    ]
+    for check in checks:
+        lines.append(f"| {check['what']} | {_fmt(check['value'])} | {check['target']} | "
+                     f"{'yes' if check['ok'] else '**no**'} |")
+    if not checks:
+        lines.append("| (no targets were checked) | | | |")
+
+    if book is not None:
+        lines += ["", "## The book", "",
+                  f"`jupyter-book build book -W -n --keep-going` into an empty folder (what `make book` "
+                  f"does after the install) took **{book.seconds:.1f} s** "
+                  f"(exit code {book.returncode}).", "",
+                  "| notebook | execution time (s) |", "|---|---|"]
+        for notebook, seconds in sorted(book.notebooks.items()):
+            lines.append(f"| {notebook} | {seconds:.1f} |")
+        if not book.notebooks:
+            lines.append("| (the build executed no notebook) | |")
+        if book.returncode != 0:
+            lines += ["", "The build failed; its warnings and the end of its log:", "", "```text",
+                      book.tail, "```"]
+
+    lines += ["", "## Benchmark scripts", ""]
+    if not scripts:
+        lines.append("No `benchmarks/*.py` script besides this runner was found.")
+    for script in scripts:
+        lines += [f"### `benchmarks/{script.name}.py`", "",
+                  f"Ran in {script.seconds:.1f} s (exit code {script.returncode})."
+                  + (f" **Problem:** {script.problem}." if script.problem else ""), ""]
+        if script.figures:
+            lines += ["| figure | value |", "|---|---|"]
+            lines += [f"| {name} | {_fmt(value)} |" for name, value in _flatten(script.figures)]
+            lines.append("")
+        lines += ["<details><summary>What it printed (last lines)</summary>", "", "```text",
+                  script.tail, "```", "", "</details>", ""]
+    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-book", action="store_true", help="do not build and time the book")
+    parser.add_argument("--only", nargs="*", default=None, help="run only these scripts (stems)")
+    parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.md")
+    args = parser.parse_args(argv)
+
+    started = datetime.now(timezone.utc)
+    paths = sorted(p for p in BENCH_DIR.glob("*.py") if p.name != Path(__file__).name)
+    if args.only is not None:
+        paths = [p for p in paths if p.stem in args.only]
+    scripts = [run_script(path) for path in paths]
+    book = None if args.skip_book else build_book()
+    checks = check_targets(scripts, book)
+    write_report(args.output, scripts, book, checks, started, machine_description())
+
+    print(f"\nwrote {_relative(str(args.output))}")
+    for check in checks:
+        print(f"{'ok  ' if check['ok'] else 'MISS'} {check['what']}: {_fmt(check['value'])} "
+              f"(target {check['target']})")
+    summary = {
+        "scripts": {s.name: s.figures for s in scripts},
+        "failed_scripts": [s.name for s in scripts if s.problem],
+        "book_build_s": None if book is None else round(book.seconds, 1),
+        "notebook_execution_s": {} if book is None else {k: round(v, 1) for k, v in book.notebooks.items()},
+        "targets_missed": [c["what"] for c in checks if not c["ok"]],
+    }
+    print(json.dumps(summary))
+    return 1 if summary["targets_missed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
