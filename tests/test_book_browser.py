@@ -178,6 +178,8 @@ def report(tmp_path_factory) -> dict:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    screenshots = html.parent / "screenshots"
+    shutil.rmtree(screenshots, ignore_errors=True)  # no stale picture of a page that is gone
     work = tmp_path_factory.mktemp("browser")
     config = {
         "base": f"http://127.0.0.1:{server.server_address[1]}/",
@@ -185,7 +187,7 @@ def report(tmp_path_factory) -> dict:
         # Every toc page, plus the pages a reader reaches from the search box and the index.
         "pages": ["index.html"] + [page.html for page in PAGES] + ["search.html", "genindex.html"],
         "chromium": _chromium(),
-        "screenshots": str(html.parent / "screenshots"),
+        "screenshots": str(screenshots),
         "report": str(work / "report.json"),
     }
     (work / "config.json").write_text(json.dumps(config))

@@ -54,6 +54,15 @@ async function inspect(page) {
       .map((el) => el.textContent.trim().slice(0, 80));
     const mathErrors = [...article.querySelectorAll('.MathJax_Error, merror')]
       .map((el) => el.textContent.trim().slice(0, 80));
+    // Typeset math that still shows a backslash: a command MathJax printed as text, such as
+    // \_ inside \text{...}. The <script type="math/tex"> beside it holds the source.
+    for (const el of mathNodes) {
+      const shown = [...el.querySelectorAll('.MathJax, .MathJax_Display')].map((m) => m.textContent).join('');
+      if (shown.includes('\\')) {
+        const source = (el.querySelector('script[type^="math/tex"]') || el).textContent;
+        mathErrors.push(`shows a backslash: ${source.trim().slice(0, 80)}`);
+      }
+    }
 
     // Figures: images in the article that actually decoded.
     const imgs = [...article.querySelectorAll('img')];
