@@ -77,7 +77,7 @@ class SyntheticConfig:
 
     sample_rate: int = 16000
     duration_s: float = 1.0
-    snr_db: tuple[float, float] = (-6.0, 6.0)
+    snr_db: tuple[float, float] = (0.0, 12.0)
     event_duration_s: tuple[float, float] = (0.25, 0.6)
     n_distractors: int = 2
     distractor_snr_db: tuple[float, float] = (0.0, 10.0)
@@ -250,12 +250,12 @@ def _event(name: str, n: int, t: torch.Tensor, onset: torch.Tensor, dur: torch.T
     elif name == "am_tone":
         fc = _log_uniform(n, 500.0, 2000.0, g)
         fm = _uniform(n, (6.0, 14.0), g)
-        depth = _uniform(n, (0.8, 1.0), g)
+        depth = _uniform(n, (0.5, 0.85), g)
         x = torch.sin(two_pi * fc * rel + phase0) * (1.0 - depth * 0.5 * (1.0 - torch.cos(two_pi * fm * rel)))
     elif name == "fm_tone":
         fc = _log_uniform(n, 500.0, 2000.0, g)
         fm = _uniform(n, (5.0, 9.0), g)
-        deviation = fc * _uniform(n, (0.05, 0.09), g)  # about one semitone either way
+        deviation = fc * _uniform(n, (0.06, 0.12), g)  # one to two semitones either way
         x = torch.sin(two_pi * fc * rel + (deviation / fm) * torch.sin(two_pi * fm * rel) + phase0)
     elif name in ("white_noise_burst", "low_noise_burst", "high_noise_burst"):
         freqs = _freqs(n_samples, sr)
