@@ -50,6 +50,11 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax $(NOTEBOOKS)
 
+# The learner notebooks (exercises/) and the book's exercise pages (book/exercises/) are generated
+# from the solutions (solutions/) with otter assign; never edit them by hand.
+exercises: $(STAMP)
+	$(BIN)/python -m course_lib.grading.assign
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
