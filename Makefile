@@ -36,7 +36,8 @@ $(STAMP):
 	@echo "Installed into $(VENV) (stamp $(notdir $@))"
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build book --keep-going -W -n
+	@# MPLBACKEND=Agg (exported above) would stop the kernel's inline backend: no figures in the book.
+	env -u MPLBACKEND $(BIN)/jupyter-book build book --keep-going -W -n
 	@echo ""
 	@echo "The book is at: $(CURDIR)/book/_build/html/index.html"
 
