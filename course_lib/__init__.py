@@ -13,6 +13,9 @@ module                      what it holds (chapter)
 ``course_lib.pipeline``     batched features, on-disk feature cache, tensor datasets, loaders (3)
 ``course_lib.augment``      SpecAugment and waveform augmentations (3)
 ``course_lib.splits``       stratified, grouped and ESC-50 cross-validation splits (3)
+``course_lib.layouts``      synthetic data written in the ESC-50 / GTZAN / class-folder layouts (3)
+``course_lib.datasets``     ESC-50, GTZAN (filtered split) and folder datasets, real or synthetic (3)
+``course_lib.download``     SHA-256-checked, atomic downloads, safe extraction; ``COURSE_DATA_DIR`` (3)
 ==========================  ===========================================================
 
 Modules import one way only: audio I/O → features → data → models → training →
