@@ -112,7 +112,8 @@ def build_book() -> BookResult:
         cmd = [str(jupyter_book), "build", str(BOOK_DIR), "--path-output", out,
                "--keep-going", "-W", "-n"]
         print("--- book:", " ".join(cmd), flush=True)
-        env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+        # As `make book`: no MPLBACKEND, so the kernel draws figures with its inline backend.
+        env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
         started = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
         seconds = time.perf_counter() - started

@@ -150,8 +150,11 @@ def _built_site() -> Path:
     # The same command as `make book`.
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(BOOK_DIR),
            "--keep-going", "-W", "-n"]
+    # Without MPLBACKEND the kernel uses its inline backend; `make` exports Agg, which would
+    # leave every chapter without figures.
+    env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
     started = time.perf_counter()
-    result = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800, env=env)
     if result.returncode != 0:
         pytest.fail(
             f"the book build failed ({' '.join(cmd)}), exit {result.returncode}:\n"
