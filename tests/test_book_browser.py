@@ -275,3 +275,64 @@ def test_navigation_reaches_every_chapter_and_exercise(report):
 def test_every_toc_entry_has_a_source():
     missing = [page.docname for page in PAGES if page.source is None]
     assert not missing, f"book/_toc.yml names pages with no .ipynb or .md source: {missing}"
+
+
+# --- The offline configuration itself (no browser needed) -----------------------------------
+
+
+def _book_sphinx_config() -> dict:
+    return yaml.safe_load((BOOK_DIR / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+
+
+def _offline_book():
+    """book/_ext/offline_book.py, imported as Sphinx imports it (from local_extensions)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("offline_book", BOOK_DIR / "_ext" / "offline_book.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_extension_list_is_jupyter_books_default_without_thebe():
+    """`sphinx.config.extensions` replaces Jupyter Book's list whole: keep it in step."""
+    from jupyter_book.config import get_default_sphinx_config
+
+    default = get_default_sphinx_config()["extensions"]
+    ours = _book_sphinx_config()["extensions"]
+    expected = [name for name in default if name != "sphinx_thebe"] + ["offline_book"]
+    assert sorted(ours) == sorted(expected), (
+        f"book/_config.yml extensions {ours} differ from Jupyter Book's default list without "
+        f"sphinx_thebe, plus offline_book: {expected}"
+    )
+
+
+def test_mathjax_is_served_from_the_site():
+    config = _book_sphinx_config()
+    assert not config["mathjax_path"].startswith(("http:", "https:", "//"))
+    assert config["nb_ipywidgets_js"] == {}
+    offline_book = _offline_book()
+    script = config["mathjax_path"].split("?")[0]
+    assert script.startswith(offline_book.MATHJAX_TARGET + "/")
+    shipped = offline_book.mathjax_source_dir() / script.removeprefix(offline_book.MATHJAX_TARGET + "/")
+    assert shipped.is_file(), f"{shipped} is not in the jupyter-server-mathjax wheel"
+    config_name = config["mathjax_path"].split("config=")[1]
+    assert (offline_book.mathjax_source_dir() / "config" / f"{config_name}.js").is_file()
+
+
+def test_widget_views_become_a_note():
+    from docutils import nodes
+    from docutils.utils import new_document
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+
+    offline_book = _offline_book()
+    doc = new_document("page", get_default_settings(Parser))
+    view = '<script type="application/vnd.jupyter.widget-view+json">{"model_id": "x"}</script>'
+    doc += nodes.raw("", view, format="html")
+    doc += nodes.raw("", "<p>other raw html</p>", format="html")
+    offline_book.replace_widget_views(None, doc)
+    raws = [node.astext() for node in doc.findall(nodes.raw)]
+    assert raws == ["<p>other raw html</p>"]
+    notes = list(doc.findall(nodes.admonition))
+    assert len(notes) == 1 and offline_book.WIDGET_NOTE in notes[0].astext()
