@@ -71,9 +71,12 @@ def build_model(name: str, n_classes: int, n_mels: int, **kwargs) -> AudioClassi
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}.")
     try:
-        return MODELS[name](n_classes=n_classes, n_mels=n_mels, **kwargs)
+        model = MODELS[name](n_classes=n_classes, n_mels=n_mels, **kwargs)
     except TypeError as err:
         raise TypeError(f"build_model({name!r}): {err}. See help(course_lib.models.{MODELS[name].__name__}).") from None
+    # What build_model needs to make the same model again (stored in checkpoints by save_checkpoint).
+    model.build_spec = {"name": name, "n_classes": n_classes, "n_mels": n_mels, **kwargs}
+    return model
 
 
 def supports_attention(model: nn.Module) -> bool:

@@ -10,7 +10,7 @@ from typing import overload, Literal
 import torch
 from torch import nn
 
-from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, conv_block, spread_attention
+from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, channels_last, conv_block, spread_attention
 
 __all__ = ["AttentionCNN"]
 
@@ -68,7 +68,7 @@ class AttentionCNN(AudioClassifier):
         for out_channels, time_pool in zip(channels, self.time_pools):
             blocks.append(conv_block(in_channels, out_channels, (2, time_pool)))
             in_channels = out_channels
-        self.features = nn.Sequential(*blocks)
+        self.features = channels_last(nn.Sequential(*blocks))
         self.attention = AttentionPool(channels[-1])
         self.classifier = nn.Sequential(
             nn.Linear(channels[-1], _check_positive_int(hidden, "hidden")),
@@ -85,7 +85,7 @@ class AttentionCNN(AudioClassifier):
     def forward(self, x: torch.Tensor, return_attention: bool = False):
         """Logits ``(batch, n_classes)``; with ``return_attention=True`` also attention ``(batch, frames)``."""
         self.check_input(x)
-        frames = self.features(x).mean(dim=2)  # (batch, C, T'): one vector per time step
+        frames = self.features(x.contiguous(memory_format=torch.channels_last)).mean(dim=2)  # (batch, C, T'): one vector per time step
         pooled, weights = self.attention(frames)  # (batch, C), (batch, T')
         logits = self.classifier(pooled)
         if return_attention:

@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["AudioClassifier", "AttentionPool", "pooled_length", "spread_attention"]
+__all__ = ["AudioClassifier", "AttentionPool", "pooled_length", "spread_attention", "conv_block"]
 
 
 def pooled_length(length: int, factors: tuple[int, ...]) -> int:
@@ -158,12 +158,19 @@ def spread_attention(weights: torch.Tensor, stride: int, n_frames: int) -> torch
 
 
 def conv_block(in_channels: int, out_channels: int, pool: tuple[int, int]) -> nn.Sequential:
-    """3×3 convolution → batch norm → ReLU → max-pool by ``pool`` = (frequency, time)."""
-    layers: list[nn.Module] = [
-        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-    ]
+    """3×3 convolution → max-pool by ``pool`` = (frequency, time) → batch norm → ReLU.
+
+    Pooling comes before the normalisation and the ReLU so that those run on a quarter of the
+    values: on a CPU this makes a block about twice as fast. (Max-pooling commutes with the ReLU, and
+    batch norm only rescales each channel, so the network can learn the same functions.)
+    """
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False)]
     if pool != (1, 1):
         layers.append(nn.MaxPool2d(pool))
+    layers += [nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True)]
     return nn.Sequential(*layers)
+
+
+def channels_last(module: nn.Module) -> nn.Module:
+    """Store a convolution stack's weights in the ``channels_last`` layout (faster on CPU with oneDNN)."""
+    return module.to(memory_format=torch.channels_last)

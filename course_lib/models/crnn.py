@@ -10,7 +10,7 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
-from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, conv_block, pooled_length, spread_attention
+from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, conv_block, channels_last, pooled_length, spread_attention
 
 __all__ = ["CRNN"]
 
@@ -66,7 +66,7 @@ class CRNN(AudioClassifier):
         for out_channels, time_pool in zip(channels, self.time_pools):
             blocks.append(conv_block(in_channels, out_channels, (2, time_pool)))
             in_channels = out_channels
-        self.features = nn.Sequential(*blocks)
+        self.features = channels_last(nn.Sequential(*blocks))
         self.rnn_input_size = channels[-1] * pooled_length(n_mels, self.freq_pools)
         self.hidden = _check_positive_int(hidden, "hidden")
         dropout = _check_dropout(dropout)
@@ -90,7 +90,7 @@ class CRNN(AudioClassifier):
     def forward(self, x: torch.Tensor, return_attention: bool = False):
         """Logits ``(batch, n_classes)``; with ``return_attention=True`` also attention ``(batch, frames)``."""
         self.check_input(x)
-        maps = self.features(x)  # (B, C, F', T')
+        maps = self.features(x.contiguous(memory_format=torch.channels_last))  # (B, C, F', T')
         batch, channels, freq, time = maps.shape
         sequence = maps.permute(0, 3, 1, 2).reshape(batch, time, channels * freq)  # (B, T', C * F')
         outputs, _ = self.rnn(sequence)  # (B, T', 2 * hidden)

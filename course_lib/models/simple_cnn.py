@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AudioClassifier, _check_dropout, _check_positive_int, conv_block
+from .base import AudioClassifier, _check_dropout, _check_positive_int, conv_block, channels_last
 
 __all__ = ["SimpleAudioClassifier"]
 
@@ -60,14 +60,14 @@ class SimpleAudioClassifier(AudioClassifier):
         for out_channels in channels:
             blocks.append(conv_block(in_channels, out_channels, (2, 2)))
             in_channels = out_channels
-        self.features = nn.Sequential(*blocks)
+        self.features = channels_last(nn.Sequential(*blocks))
         self.dropout = nn.Dropout(_check_dropout(dropout))
         self.classifier = nn.Linear(channels[-1], n_classes)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """The clip embedding fed to the classifier: ``(batch, channels[-1])``."""
         self.check_input(x)
-        h = self.features(x).mean(dim=2)  # (batch, C, T'): average over frequency
+        h = self.features(x.contiguous(memory_format=torch.channels_last)).mean(dim=2)  # (batch, C, T'): average over frequency
         return h.amax(dim=-1) + h.mean(dim=-1)  # (batch, C): max + mean over time
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

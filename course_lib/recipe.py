@@ -1,0 +1,152 @@
+"""The course's recommended recipe: features, augmentation and training settings in one place.
+
+Introduced in chapter 2 (``book/chapters/ch02_first_cnn.ipynb``); chapter 4 and the command line
+(``python -m course_lib train``) use it, and chapter 6 shows what each part of it protects against.
+
+The choices, and why (they are meant for real recordings, not only the synthetic set):
+
+* **log-mel spectrogram**, 25 ms windows every 10 ms, 64 mel bands from 20 Hz: the standard
+  front end of sound-event classifiers (frames short enough to resolve onsets, bands close to how
+  hearing groups frequencies), in dB with an 80 dB floor;
+* **per-example standardisation** (zero mean, unit variance per clip): recordings made at
+  different levels look alike to the network; a silent clip becomes zeros, not NaN;
+* **SpecAugment** (two frequency masks of up to 1/8 of the bands, two time masks of up to 10 % of
+  the frames) on the cached features: cheap, and the strongest single regulariser for small audio sets;
+* **AdamW** (decoupled weight decay 0.01, none on biases and norms), a **one-cycle** learning-rate
+  schedule peaking at 3e-3, **gradient clipping** at norm 5 and **label smoothing** 0.1;
+* up to **60 epochs** with **early stopping** (patience 15 on the validation loss) and the best
+  epoch's weights restored: enough epochs for a few thousand real clips, without overfitting a small set;
+* the plain CNN (:class:`course_lib.models.SimpleAudioClassifier`) as the default model: it is the
+  fastest to train and as accurate as the others on clip-level labels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+from .augment import SpecAugment
+from .features import LogMelSpectrogram
+from .training import TrainConfig
+
+__all__ = ["Recipe", "RECOMMENDED"]
+
+
+def _recommended_training() -> TrainConfig:
+    return TrainConfig(
+        epochs=60,
+        batch_size=32,
+        lr=3e-3,
+        weight_decay=1e-2,
+        optimizer="adamw",
+        schedule="onecycle",
+        warmup_fraction=0.2,
+        label_smoothing=0.1,
+        grad_clip_norm=5.0,
+        early_stopping_patience=15,
+        monitor="val_loss",
+    )
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Feature, augmentation, model and training settings that work together.
+
+    Attributes:
+        sample_rate: rate every clip is resampled to, Hz (16 kHz keeps everything below 8 kHz,
+            where most of the information in everyday sounds lies).
+        n_mels: mel bands.
+        window_s: analysis window, seconds (the FFT size is the next power of two in samples).
+        hop_s: step between frames, seconds.
+        f_min_hz: lowest mel band edge, Hz (below it is mostly rumble and DC offset).
+        top_db: dynamic range kept below each clip's peak, dB.
+        n_freq_masks, freq_mask_fraction: SpecAugment frequency masks and their largest width as a
+            share of ``n_mels``.
+        n_time_masks, time_mask_fraction: the same for time masks, as a share of the frames.
+        model: default model name in :data:`course_lib.models.MODELS`.
+        training: the :class:`~course_lib.training.TrainConfig`.
+    """
+
+    sample_rate: int = 16000
+    n_mels: int = 64
+    window_s: float = 0.025
+    hop_s: float = 0.010
+    f_min_hz: float = 20.0
+    top_db: float = 80.0
+    n_freq_masks: int = 2
+    freq_mask_fraction: float = 0.125
+    n_time_masks: int = 2
+    time_mask_fraction: float = 0.10
+    model: str = "simple_cnn"
+    training: TrainConfig = field(default_factory=_recommended_training)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) or self.sample_rate < 4000:
+            raise ValueError(f"Recipe.sample_rate must be an integer >= 4000 Hz, got {self.sample_rate!r}.")
+        if isinstance(self.n_mels, bool) or not isinstance(self.n_mels, int) or self.n_mels < 16:
+            raise ValueError(f"Recipe.n_mels must be an integer >= 16, got {self.n_mels!r}.")
+        if not 0 < self.hop_s <= self.window_s:
+            raise ValueError(f"Recipe needs 0 < hop_s <= window_s seconds, got hop_s={self.hop_s}, window_s={self.window_s}.")
+        if not 0 <= self.f_min_hz < self.sample_rate / 2:
+            raise ValueError(f"Recipe.f_min_hz must lie in [0, {self.sample_rate / 2}) Hz, got {self.f_min_hz}.")
+        for name in ("freq_mask_fraction", "time_mask_fraction"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"Recipe.{name} must be in [0, 1), got {getattr(self, name)!r}.")
+
+    @property
+    def hop_length(self) -> int:
+        """Hop between frames, samples."""
+        return max(1, round(self.hop_s * self.sample_rate))
+
+    @property
+    def win_length(self) -> int:
+        """Analysis window, samples."""
+        return max(1, round(self.window_s * self.sample_rate))
+
+    @property
+    def n_fft(self) -> int:
+        """FFT size: the next power of two at or above the window, samples."""
+        return 2 ** math.ceil(math.log2(self.win_length))
+
+    def feature_extractor(self) -> LogMelSpectrogram:
+        """The log-mel front end: ``(..., samples)`` → ``(..., n_mels, frames)`` in dB.
+
+        Standardise its output per example (``compute_features(..., standardize=True)``).
+        """
+        return LogMelSpectrogram(
+            sample_rate=self.sample_rate,
+            n_fft=self.n_fft,
+            win_length=self.win_length,
+            hop_length=self.hop_length,
+            n_mels=self.n_mels,
+            f_min_hz=self.f_min_hz,
+            top_db=self.top_db,
+        )
+
+    def n_frames(self, duration_s: float) -> int:
+        """Frames of a clip of ``duration_s`` seconds."""
+        return 1 + round(duration_s * self.sample_rate) // self.hop_length
+
+    def augmentation(self, n_frames: int) -> SpecAugment:
+        """SpecAugment sized for spectrograms of ``n_mels`` bands and ``n_frames`` frames (training set only)."""
+        if isinstance(n_frames, bool) or not isinstance(n_frames, int) or n_frames < 1:
+            raise ValueError(f"n_frames must be a positive integer, got {n_frames!r}.")
+        return SpecAugment(
+            freq_mask_param=int(self.freq_mask_fraction * self.n_mels),
+            time_mask_param=int(self.time_mask_fraction * n_frames),
+            n_freq_masks=self.n_freq_masks,
+            n_time_masks=self.n_time_masks,
+        )
+
+    def train_config(self, **overrides) -> TrainConfig:
+        """The recipe's :class:`TrainConfig`, with any field replaced, e.g. ``train_config(epochs=10, progress=False)``."""
+        return dataclasses.replace(self.training, **overrides)
+
+    def replace(self, **overrides) -> "Recipe":
+        """A copy with some settings changed, e.g. ``RECOMMENDED.replace(n_mels=128)``."""
+        return dataclasses.replace(self, **overrides)
+
+
+#: The course's recommended recipe.
+RECOMMENDED = Recipe()
