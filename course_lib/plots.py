@@ -12,7 +12,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["plot_waveform", "plot_spectrogram", "mel_band_centers_hz", "audio_player"]
+__all__ = [
+    "plot_waveform",
+    "plot_spectrogram",
+    "mel_band_centers_hz",
+    "audio_player",
+    "plot_history",
+    "plot_confusion_matrix",
+]
 
 
 def _to_numpy(x: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -151,3 +158,120 @@ def audio_player(waveform: torch.Tensor | np.ndarray, sample_rate: int, *, norma
     if not np.isfinite(data).all():
         raise ValueError("audio_player: the waveform contains NaN or infinite samples.")
     return Audio(data, rate=int(sample_rate), normalize=normalize)
+
+
+# --------------------------------------------------------------------------------------------
+# Training figures (introduced in chapter 2).
+
+
+def _history_series(history, key: str) -> list[float]:
+    value = history[key] if isinstance(history, dict) else getattr(history, key, [])
+    return list(value or [])
+
+
+def plot_history(history, *, axes=None, title: str | None = None, show_lr: bool = True):
+    """Loss and accuracy per epoch, training and validation, and the learning rate.
+
+    Args:
+        history: a :class:`course_lib.training.History` (or its ``to_dict()``).
+        axes: two or three axes to draw into (a new figure when ``None``).
+        title: a title above the figure.
+        show_lr: add a third panel with the learning rate per epoch.
+
+    The best epoch (the one whose weights ``fit`` kept) is marked with a dotted line. Accuracy is
+    shown in percent.
+
+    Returns:
+        The matplotlib figure.
+
+    Introduced in chapter 2.
+    """
+    epochs = _history_series(history, "epoch")
+    if not epochs:
+        raise ValueError("plot_history: the history is empty (no epoch was run).")
+    lr = _history_series(history, "lr")
+    n_panels = 3 if show_lr and lr else 2
+    if axes is None:
+        fig, axes = plt.subplots(1, n_panels, figsize=(4.2 * n_panels, 3.2))
+    else:
+        fig = axes[0].figure
+    best = history["best_epoch"] if isinstance(history, dict) else getattr(history, "best_epoch", None)
+    for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy (%)")):
+        scale = 100.0 if key == "accuracy" else 1.0
+        for split, style in (("train", "-"), ("val", "--")):
+            values = _history_series(history, f"{split}_{key}")
+            if values:
+                ax.plot(epochs[: len(values)], np.asarray(values) * scale, style, marker="o", markersize=3,
+                        label="training" if split == "train" else "validation")
+        if best is not None:
+            ax.axvline(best, color="grey", linestyle=":", linewidth=1, label=f"best epoch ({best})")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    if n_panels == 3:
+        axes[2].plot(epochs[: len(lr)], lr, marker="o", markersize=3, color="tab:green")
+        axes[2].set_xlabel("epoch")
+        axes[2].set_ylabel("learning rate (epoch mean)")
+        axes[2].grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(
+    matrix,
+    class_names,
+    *,
+    normalize: bool = False,
+    ax=None,
+    title: str | None = None,
+    cmap: str = "Blues",
+):
+    """A confusion matrix with class names: rows are true classes, columns predicted classes.
+
+    Args:
+        matrix: ``(n_classes, n_classes)`` counts (e.g. ``classification_metrics(...)["confusion_matrix"]``).
+        class_names: one name per class.
+        normalize: show each row as fractions of its class (the diagonal is per-class recall)
+            instead of counts; the numbers in the cells follow.
+        ax: axes to draw into (a new figure when ``None``).
+        title: optional title.
+
+    Returns:
+        The axes.
+
+    Introduced in chapter 2.
+    """
+    counts = np.asarray(matrix, dtype=float)
+    n = len(class_names)
+    if counts.shape != (n, n):
+        raise ValueError(f"plot_confusion_matrix: matrix of shape {counts.shape} does not match {n} class names.")
+    if normalize:
+        totals = counts.sum(axis=1, keepdims=True)
+        values = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    else:
+        values = counts
+    if ax is None:
+        size = max(4.0, 0.45 * n + 2.0)
+        _, ax = plt.subplots(figsize=(size + 1.0, size))
+    image = ax.imshow(values, cmap=cmap, vmin=0, vmax=1.0 if normalize else max(1.0, values.max()))
+    plt.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of true class" if normalize else "clips")
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xticklabels(class_names, rotation=60, ha="right", fontsize="small")
+    ax.set_yticklabels(class_names, fontsize="small")
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    threshold = (1.0 if normalize else max(1.0, values.max())) / 2
+    for i in range(n):
+        for j in range(n):
+            if counts[i, j] == 0:
+                continue
+            text = f"{values[i, j]:.2f}" if normalize else f"{int(counts[i, j])}"
+            ax.text(j, i, text, ha="center", va="center", fontsize="x-small",
+                    color="white" if values[i, j] > threshold else "black")
+    if title:
+        ax.set_title(title)
+    return ax
