@@ -261,8 +261,14 @@ def load_clips(
     crop: str = "center",
     on_error: str = "skip",
     progress: bool = False,
+    batch_size: int = 32,
 ) -> tuple[torch.Tensor, list[int]]:
-    """Decode many files into one ``(N, 1, samples)`` tensor (see :func:`load_clip`).
+    """Decode many files into one ``(N, 1, samples)`` tensor (see :func:`load_clip`), resampling in batches.
+
+    Each file is decoded, mixed to mono and cut or padded to ``duration_s`` at its *own* rate (so
+    no time is spent resampling audio that is then thrown away); the clips are then grouped by
+    sample rate and resampled ``batch_size`` at a time with the cached kernel, which is several
+    times faster on a CPU than one call per clip.
 
     Args:
         paths: audio files.
@@ -272,6 +278,7 @@ def load_clips(
         on_error: ``"skip"`` leaves out files that cannot be decoded and gives ONE warning listing
             them all; ``"raise"`` stops at the first.
         progress: show a tqdm progress bar.
+        batch_size: clips per resampling call.
 
     Returns:
         ``(waveforms, kept)``: ``waveforms`` is ``(len(kept), 1, samples)`` float32 and ``kept`` holds
@@ -279,24 +286,35 @@ def load_clips(
     """
     if on_error not in ("skip", "raise"):
         raise ValueError(f"on_error must be 'skip' or 'raise', got {on_error!r}.")
+    if crop not in ("center", "start"):
+        raise ValueError(f"crop must be 'center' or 'start' for a reproducible dataset, got {crop!r}.")
     n_samples = seconds_to_samples(duration_s, sample_rate)
-    clips: list[torch.Tensor] = []
-    kept: list[int] = []
+    by_rate: dict[int, list[tuple[int, torch.Tensor]]] = {}
     skipped: list[str] = []
     for i, path in enumerate(_progress(paths, total=len(paths), desc="decoding", enabled=progress)):
         try:
-            clips.append(load_clip(path, sample_rate=sample_rate, duration_s=duration_s, crop=crop))
+            waveform, sr = load_audio(path)
         except (AudioFileError, FileNotFoundError) as err:
             if on_error == "raise":
                 raise
             skipped.append(f"{path} ({err.problem if isinstance(err, AudioFileError) else 'missing'})")
             continue
-        kept.append(i)
+        waveform = fix_length(to_mono(waveform), seconds_to_samples(duration_s, sr), mode=crop)  # type: ignore[arg-type]
+        by_rate.setdefault(sr, []).append((i, waveform))
     if skipped:
         message = f"skipped {len(skipped)} file(s) that cannot be decoded: " + "; ".join(skipped)
         logger.warning(message)
         warnings.warn(message, stacklevel=2)
-    waveforms = torch.stack(clips) if clips else torch.zeros(0, 1, n_samples)
+    out: dict[int, torch.Tensor] = {}
+    for sr, items in by_rate.items():
+        for start in range(0, len(items), batch_size):
+            chunk = items[start : start + batch_size]
+            batch = torch.stack([w for _, w in chunk])  # (batch, 1, samples at sr)
+            batch = fix_length(resample(batch, sr, sample_rate), n_samples, mode="start")
+            for (i, _), w in zip(chunk, batch):
+                out[i] = w
+    kept = sorted(out)
+    waveforms = torch.stack([out[i] for i in kept]) if kept else torch.zeros(0, 1, n_samples)
     return waveforms, kept
 
 

@@ -334,14 +334,22 @@ def generate_batch(
     event = event / _rms(event, inside).clamp_min(1e-12) * torch.pow(10.0, snr_db / 20)
     clip = background + event
 
-    # Distractors: short pure-tone blips at random places, belonging to no class.
-    for _ in range(config.n_distractors):
-        d_dur = _uniform(n, config.distractor_duration_s, generator)
-        d_onset = torch.rand(n, 1, generator=generator, dtype=_DTYPE) * (clip_s - d_dur)
-        d_freq = _log_uniform(n, 300.0, min(4000.0, 0.4 * sr), generator)
-        d_level = torch.pow(10.0, _uniform(n, config.distractor_snr_db, generator) / 20)
-        blip = torch.sin(2 * math.pi * d_freq * (t - d_onset)) * _envelope(t, d_onset, d_dur, ramp_s=0.005)
-        clip = clip + math.sqrt(2.0) * d_level * blip
+    # Distractors: short pure-tone blips at random places, belonging to no class. Each is computed
+    # on its own short window and added in place (cheap even for 30 s clips).
+    if config.n_distractors:
+        win = max(1, int(math.ceil(config.distractor_duration_s[1] * sr)))
+        local_t = (torch.arange(win, dtype=_DTYPE) / sr).unsqueeze(0)  # (1, win)
+        rows = torch.arange(n).unsqueeze(1)
+        for _ in range(config.n_distractors):
+            d_dur = _uniform(n, config.distractor_duration_s, generator)
+            d_onset = torch.rand(n, 1, generator=generator, dtype=_DTYPE) * (clip_s - d_dur)
+            d_freq = _log_uniform(n, 300.0, min(4000.0, 0.4 * sr), generator)
+            d_level = torch.pow(10.0, _uniform(n, config.distractor_snr_db, generator) / 20)
+            start = torch.round(d_onset * sr).long()  # (n, 1) first sample
+            blip = torch.sin(2 * math.pi * d_freq * local_t) * _envelope(local_t, torch.zeros_like(d_dur), d_dur, ramp_s=0.005)
+            index = (start + torch.arange(win).unsqueeze(0)).clamp(max=n_samples - 1)
+            inside_clip = (start + torch.arange(win).unsqueeze(0)) < n_samples
+            clip.index_put_((rows.expand_as(index), index), math.sqrt(2.0) * d_level * blip * inside_clip, accumulate=True)
 
     # Loudness: a random RMS level, then make sure nothing clips.
     level = torch.pow(10.0, _uniform(n, config.level_dbfs, generator) / 20)

@@ -1,0 +1,159 @@
+"""How much faster is the course's data pipeline than the seed chapter's per-item pipeline?
+
+Issue 4's benchmark, run by ``make bench`` (``benchmarks/run_all.py``). On the same synthetic
+ESC-50-layout clips (>= 200 clips of 5 s at 44.1 kHz, generated into a temporary folder), resampled
+to 22.05 kHz, 128-band log-mel spectrograms, it times:
+
+(a) the seed-style pipeline: per item, decode, build a new ``Resample``, mono, cut, mel, dB,
+    standardise — and again in every epoch;
+(b) this pipeline's first epoch: decode every clip once (cached resampling kernel), features in
+    batches, written to the on-disk cache, then one pass of the loader;
+(c) its later epochs: one pass of the loader over the cached feature tensors (SpecAugment on);
+(d) raw decoding alone (the floor of any pipeline that reads the files every epoch);
+(e) a new process's start: features read back from the on-disk cache.
+
+It prints the times and, as its last line, one JSON object with the ratios
+``cached_vs_seed`` = (a) / (c) (target >= 20) and ``first_epoch_vs_seed`` = (a) / (b) (target >= 2).
+
+    python benchmarks/pipeline.py [--sources-per-class N] [--epochs E]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torchaudio
+
+from course_lib.audio_io import load_audio
+from course_lib.augment import SpecAugment
+from course_lib.datasets import ESC50Dataset
+from course_lib.features import LogMelSpectrogram
+from course_lib.layouts import esc50_config, write_esc50_layout
+from course_lib.pipeline import FeatureCache, make_loader
+from course_lib.seeding import seed_everything
+
+TARGET_SR = 22050
+DURATION_S = 5.0
+N_MELS = 128
+N_FFT = 1024
+HOP = 512
+BATCH = 32
+
+
+class SeedStyleDataset(torch.utils.data.Dataset):
+    """The seed chapter's ``AudioDataset.__getitem__``, with ``load_audio`` in place of ``torchaudio.load``
+    (which needs TorchCodec here) and the NaN-free standardisation, so only the speed differs."""
+
+    def __init__(self, files: list[Path], labels: list[int]) -> None:
+        self.files, self.labels = files, labels
+        self.mel = torchaudio.transforms.MelSpectrogram(sample_rate=TARGET_SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
+        self.to_db = torchaudio.transforms.AmplitudeToDB(top_db=80.0)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int):
+        waveform, sr = load_audio(self.files[i])
+        if sr != TARGET_SR:
+            waveform = torchaudio.transforms.Resample(sr, TARGET_SR)(waveform)  # a new kernel for every item
+        if waveform.shape[0] > 1:
+            waveform = waveform.mean(dim=0, keepdim=True)
+        n = int(TARGET_SR * DURATION_S)
+        waveform = waveform[:, :n] if waveform.shape[1] >= n else torch.nn.functional.pad(waveform, (0, n - waveform.shape[1]))
+        spec = self.to_db(self.mel(waveform))
+        spec = (spec - spec.mean()) / (spec.std() + 1e-5)
+        return spec, self.labels[i]
+
+
+def _epoch(loader) -> int:
+    n = 0
+    for x, _ in loader:
+        n += x.shape[0]
+    return n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sources-per-class", type=int, default=19, help="clips per class (11 classes; 19 -> 209 clips)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs timed for (a) and (c); the mean is reported")
+    args = parser.parse_args()
+    seed_everything(0)
+    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))  # the course's 2-core CPU
+
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        tmp = Path(tmp)
+        start = time.perf_counter()
+        write_esc50_layout(tmp / "esc50", sources_per_class=args.sources_per_class, max_takes=1, config=esc50_config(), seed=0)
+        generate_s = time.perf_counter() - start
+        dataset = ESC50Dataset(tmp / "esc50", sample_rate=TARGET_SR, duration_s=DURATION_S, crop="start")
+        files, labels = dataset.files, dataset.labels
+        n = len(files)
+        print(f"{n} clips of {DURATION_S:g} s at 44100 Hz -> {TARGET_SR} Hz, {N_MELS} mels (generated in {generate_s:.1f} s)")
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
+
+        # (d) raw decoding alone.
+        start = time.perf_counter()
+        for f in files:
+            load_audio(f)
+        decode_s = time.perf_counter() - start
+
+        # (a) the seed-style per-item pipeline, every epoch.
+        seed_loader = torch.utils.data.DataLoader(SeedStyleDataset(files, labels), batch_size=BATCH, shuffle=True, num_workers=0)
+        seed_times = []
+        for _ in range(args.epochs):
+            start = time.perf_counter()
+            assert _epoch(seed_loader) == n
+            seed_times.append(time.perf_counter() - start)
+        seed_s = sum(seed_times) / len(seed_times)
+
+        # (b) this pipeline's first epoch: decode once, batched features into the on-disk cache, one pass.
+        feature = LogMelSpectrogram(sample_rate=TARGET_SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
+        cache = FeatureCache(tmp / "cache")
+        start = time.perf_counter()
+        features, kept = dataset.to_features(feature, cache=cache, transform=SpecAugment(16, 20))
+        loader = make_loader(features, batch_size=BATCH, shuffle=True, seed=0)
+        assert _epoch(loader) == n and len(kept) == n
+        first_s = time.perf_counter() - start
+
+        # (c) later epochs over the cached tensors.
+        later = []
+        for _ in range(args.epochs):
+            start = time.perf_counter()
+            _epoch(loader)
+            later.append(time.perf_counter() - start)
+        cached_s = sum(later) / len(later)
+
+        # (e) a fresh start that finds everything in the on-disk cache.
+        start = time.perf_counter()
+        again, _ = dataset.to_features(feature, cache=cache)
+        warm_s = time.perf_counter() - start
+        assert cache.hits == n and torch.equal(again.features, features.features)
+
+    figures = {
+        "clips": n,
+        "seed_epoch_s": round(seed_s, 4),
+        "first_epoch_s": round(first_s, 4),
+        "cached_epoch_s": round(cached_s, 4),
+        "decode_only_s": round(decode_s, 4),
+        "disk_cache_load_s": round(warm_s, 4),
+        "cached_vs_seed": round(seed_s / cached_s, 2),
+        "first_epoch_vs_seed": round(seed_s / first_s, 2),
+        "decode_vs_seed": round(seed_s / decode_s, 2),
+        "targets": {"cached_vs_seed": 20.0, "first_epoch_vs_seed": 2.0},
+    }
+    print(f"(a) seed-style per-item epoch      {seed_s:8.3f} s")
+    print(f"(b) this pipeline, first epoch     {first_s:8.3f} s   ratio a/b = {seed_s / first_s:6.2f}  (target >= 2)")
+    print(f"(c) this pipeline, later epochs    {cached_s:8.3f} s   ratio a/c = {seed_s / cached_s:6.1f}  (target >= 20)")
+    print(f"(d) raw decoding alone             {decode_s:8.3f} s   ratio a/d = {seed_s / decode_s:6.2f}")
+    print(f"(e) features from the disk cache   {warm_s:8.3f} s")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
