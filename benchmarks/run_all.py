@@ -58,6 +58,7 @@ class ScriptResult:
     figures: dict | None
     tail: str
     problem: str | None = None
+    load: tuple[float, float] = (float("nan"), float("nan"))  # 1-minute load average, before/after
 
 
 @dataclass
@@ -67,6 +68,7 @@ class BookResult:
     notebooks: dict[str, float] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     tail: str = ""
+    load: tuple[float, float] = (float("nan"), float("nan"))
 
 
 def last_json_line(stdout: str) -> dict | None:
@@ -83,6 +85,7 @@ def last_json_line(stdout: str) -> dict | None:
 
 def run_script(path: Path) -> ScriptResult:
     print(f"--- {path.name}", flush=True)
+    load_before = _load()
     started = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, str(path)], cwd=REPO_ROOT, capture_output=True,
@@ -102,7 +105,7 @@ def run_script(path: Path) -> ScriptResult:
     tail = "\n".join(stdout.strip().splitlines()[-40:])
     if problem and stderr.strip():
         tail += "\n--- stderr ---\n" + "\n".join(stderr.strip().splitlines()[-20:])
-    return ScriptResult(path.stem, seconds, code, figures, tail, problem)
+    return ScriptResult(path.stem, seconds, code, figures, tail, problem, (load_before, _load()))
 
 
 def build_book() -> BookResult:
@@ -114,17 +117,24 @@ def build_book() -> BookResult:
         print("--- book:", " ".join(cmd), flush=True)
         # As `make book`: no MPLBACKEND, so the kernel draws figures with its inline backend.
         env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
+        load_before = _load()
         started = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
         seconds = time.perf_counter() - started
+        load = (load_before, _load())
     log = ANSI.sub("", proc.stdout + proc.stderr)
     problems = [line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR)\b", line)]
     tail = "\n".join(problems[:30] + ["..."] + log.strip().splitlines()[-15:])
-    result = BookResult(seconds, proc.returncode, tail=tail)
+    result = BookResult(seconds, proc.returncode, tail=tail, load=load)
     for match in EXECUTED.finditer(log):
         result.notebooks[_relative(match["path"])] = float(match["s"])
     result.failed = sorted({_relative(m["path"]) for m in FAILED.finditer(log)})
     return result
+
+
+def _load() -> float:
+    """The 1-minute load average: above the core count, other work shared the CPU."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
 def _relative(path: str) -> str:
@@ -195,10 +205,9 @@ def machine_description() -> str:
                 break
     except OSError:
         pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{os.cpu_count()} CPU cores ({cpu}), torch {torch.__version__} with "
             f"{torch.get_num_threads()} threads, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}; 1-minute load average at the end: {load:.1f}")
+            f"{platform.system()} {platform.release()}")
 
 
 def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | None,
@@ -210,8 +219,9 @@ def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | Non
         f"Machine: {machine}.",
         "",
         "Every figure below was measured by the run that wrote this file; nothing is typed by hand.",
-        "Times are wall-clock and depend on what else the machine was doing: a load average above",
-        "the number of cores means other work shared the CPU, and the times are pessimistic.",
+        "Times are wall-clock and depend on what else the machine was doing: each run below gives",
+        "the 1-minute load average before and after it; a load above the number of cores means",
+        "other work shared the CPU, and the times are pessimistic.",
         "",
         "## Targets",
         "",
@@ -228,7 +238,8 @@ def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | Non
         lines += ["", "## The book", "",
                   f"`jupyter-book build book -W -n --keep-going` into an empty folder (what `make book` "
                   f"does after the install) took **{book.seconds:.1f} s** "
-                  f"(exit code {book.returncode}).", "",
+                  f"(exit code {book.returncode}; load average {book.load[0]:.1f} before, "
+                  f"{book.load[1]:.1f} after).", "",
                   "| notebook | execution time (s) |", "|---|---|"]
         for notebook, seconds in sorted(book.notebooks.items()):
             lines.append(f"| {notebook} | {seconds:.1f} |")
@@ -243,7 +254,8 @@ def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | Non
         lines.append("No `benchmarks/*.py` script besides this runner was found.")
     for script in scripts:
         lines += [f"### `benchmarks/{script.name}.py`", "",
-                  f"Ran in {script.seconds:.1f} s (exit code {script.returncode})."
+                  f"Ran in {script.seconds:.1f} s (exit code {script.returncode}; load average "
+                  f"{script.load[0]:.1f} before, {script.load[1]:.1f} after)."
                   + (f" **Problem:** {script.problem}." if script.problem else ""), ""]
         if script.figures:
             lines += ["| figure | value |", "|---|---|"]
