@@ -1,0 +1,60 @@
+"""benchmarks/run_all.py: how it reads the scripts' output and the book build's log (nothing timed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN_ALL = Path(__file__).resolve().parents[1] / "benchmarks" / "run_all.py"
+
+
+@pytest.fixture(scope="module")
+def run_all():
+    spec = importlib.util.spec_from_file_location("run_all", RUN_ALL)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["run_all"] = module  # dataclasses look their module up while the class is built
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop("run_all", None)
+
+
+def test_last_json_line_is_the_scripts_result(run_all):
+    assert run_all.last_json_line('warming up\n{"a": 1}\n{"ratio": 2.5}\n\n') == {"ratio": 2.5}
+    assert run_all.last_json_line('{"a": 1}\ndone\n') is None  # the JSON must be the last line
+    assert run_all.last_json_line("[1, 2]\n") is None  # one object, not any JSON
+    assert run_all.last_json_line("") is None
+
+
+def test_notebook_times_are_read_from_the_build_log(run_all):
+    log = (
+        "\x1b[01mreading sources... \x1b[39;49;00m\n"
+        "/repo/book/chapters/ch01.ipynb: Executing notebook using local CWD [mystnb]\n"
+        "/repo/book/chapters/ch01.ipynb: Executed notebook in 23.11 seconds [mystnb]\n"
+        "/repo/book/chapters/ch02.md: Executed notebook in 4.50 seconds [mystnb]\n"
+        "/repo/book/chapters/ch03.ipynb: Executing notebook failed: CellExecutionError [mystnb]\n"
+    )
+    log = run_all.ANSI.sub("", log)
+    times = {m["path"]: float(m["s"]) for m in run_all.EXECUTED.finditer(log)}
+    assert times == {"/repo/book/chapters/ch01.ipynb": 23.11, "/repo/book/chapters/ch02.md": 4.5}
+    assert [m["path"] for m in run_all.FAILED.finditer(log)] == ["/repo/book/chapters/ch03.ipynb"]
+
+
+def test_targets_are_checked_against_the_measurements(run_all):
+    pipeline = run_all.ScriptResult("pipeline", 1.0, 0, {"cached_vs_seed": 25.0, "first_epoch_vs_seed": 1.5}, "")
+    book = run_all.BookResult(seconds=310.0, returncode=0, notebooks={"book/chapters/a.ipynb": 61.0,
+                                                                       "book/chapters/b.ipynb": 12.0})
+    broken = run_all.ScriptResult("models", 2.0, 1, None, "", problem="exit code 1")
+    checks = {c["what"].split(" (")[0]: c["ok"] for c in run_all.check_targets([pipeline, broken], book)}
+    assert checks == {
+        "pipeline: cached_vs_seed": True,
+        "pipeline: first_epoch_vs_seed": False,
+        "whole book build": False,
+        "execute book/chapters/a.ipynb": False,
+        "execute book/chapters/b.ipynb": True,
+        "benchmarks/models.py runs": False,
+    }
