@@ -297,6 +297,7 @@ class _Snapshot:
                     if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                         self.files[path.resolve()] = path.read_bytes()
         self.roots = [Path(p).resolve() for p in paths]
+        self.dirs = {d.resolve() for r in self.roots if r.is_dir() for d in [r, *r.rglob("*")] if d.is_dir()}
 
     def restore(self) -> list[str]:
         changes = []
@@ -317,6 +318,9 @@ class _Snapshot:
                             continue
                         changes.append(f"created {path}")
                         path.unlink()
+                for folder in sorted(root.rglob("*"), key=lambda d: len(d.parts), reverse=True):
+                    if folder.is_dir() and folder.resolve() not in self.dirs and not any(folder.iterdir()):
+                        folder.rmdir()
         return changes
 
 
