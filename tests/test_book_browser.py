@@ -1,6 +1,7 @@
 """The built book, opened page by page in headless Chromium, the way a reader sees it.
 
-Builds the book (or reuses a build newer than every source), serves it on 127.0.0.1, and runs
+Builds the book (or reuses its own last clean build when nothing in ``book/`` or ``course_lib/``
+changed since), serves it on 127.0.0.1, and runs
 ``tests/browser/check_pages.mjs`` (npm ``playwright-core`` driving Debian's ``/usr/bin/chromium``).
 For every page in ``book/_toc.yml`` it checks: no page error, no console error, no failed
 request and no request leaving the machine; all math typeset; every ``<audio>`` decodes; no
@@ -138,28 +139,35 @@ def _newest_source_mtime() -> float:
 
 
 def _built_site() -> Path:
-    """A built site: $COURSE_BOOK_HTML, a build newer than every source, or a fresh build."""
+    """A built site: $COURSE_BOOK_HTML, this test's last clean build if no source changed since,
+    or a full new build (`--all`: an incremental build would not re-run a notebook whose code
+    in course_lib changed, nor repeat the warnings of a page that failed before)."""
     if override := os.environ.get("COURSE_BOOK_HTML"):
         html = Path(override)
         assert (html / "index.html").is_file(), f"COURSE_BOOK_HTML={override} has no index.html"
         return html
     html = BOOK_DIR / "_build" / "html"
-    stamp = html / ".buildinfo"
-    if stamp.is_file() and stamp.stat().st_mtime > _newest_source_mtime():
+    stamp = BOOK_DIR / "_build" / ".browser-test-clean-build"
+    if stamp.is_file() and (html / "index.html").is_file() and stamp.stat().st_mtime > _newest_source_mtime():
         return html
-    # The same command as `make book`.
+    stamp.unlink(missing_ok=True)
+    # `make book`'s command, rebuilding every page.
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(BOOK_DIR),
-           "--keep-going", "-W", "-n"]
+           "--all", "--keep-going", "-W", "-n"]
     # Without MPLBACKEND the kernel uses its inline backend; `make` exports Agg, which would
     # leave every chapter without figures.
     env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
     started = time.perf_counter()
     result = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800, env=env)
     if result.returncode != 0:
+        log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+        warnings = [line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR)\b", line)]
         pytest.fail(
-            f"the book build failed ({' '.join(cmd)}), exit {result.returncode}:\n"
-            + (result.stdout + result.stderr)[-6000:]
+            f"the book build failed ({' '.join(cmd)}), exit {result.returncode}.\n"
+            + "Warnings and errors:\n" + "\n".join(warnings[:40])
+            + "\n\nEnd of the log:\n" + log[-4000:]
         )
+    stamp.touch()
     print(f"built the book in {time.perf_counter() - started:.0f} s")
     return html
 
