@@ -52,7 +52,7 @@ async function inspect(page) {
     const rawMath = mathNodes
       .filter((el) => !el.querySelector('.MathJax, .MathJax_Display, .MathJax_SVG, mjx-container'))
       .map((el) => el.textContent.trim().slice(0, 80));
-    const mathErrors = [...article.querySelectorAll('.MathJax_Error, merror')]
+    const mathErrors = [...article.querySelectorAll('.MathJax_Error, .merror, merror')]
       .map((el) => el.textContent.trim().slice(0, 80));
     // Typeset math that still shows a backslash: a command MathJax printed as text, such as
     // \_ inside \text{...}. The <script type="math/tex"> beside it holds the source.
