@@ -238,7 +238,10 @@ def _kill_group(pgid: int) -> None:
 
 
 def _run_isolated(cells: list[dict], collector: str, workdir: Path, timeout_s: float) -> tuple[str, str]:
-    """Run the cells in a new process group inside ``workdir``; returns ``(status, detail)``."""
+    """Run the cells in a new process group inside ``workdir``; returns ``(status, detail)``.
+
+    The process's output goes to a log outside ``workdir`` (a submission may delete its folder).
+    """
     (workdir / "job.json").write_text(
         json.dumps({"cells": cells, "collector": collector, "result": "collected.pt", "cells_log": "cells.json"}),
         encoding="utf-8",
@@ -255,7 +258,7 @@ def _run_isolated(cells: list[dict], collector: str, workdir: Path, timeout_s: f
         COURSE_LIB_GRADING="1",
     )
     cpu_limit = int(timeout_s * max(os.cpu_count() or 1, 1) + 30)
-    with open(workdir / "output.log", "wb") as log:
+    with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             [sys.executable, "-c", _RUNNER_SOURCE],
             cwd=workdir,
@@ -274,9 +277,11 @@ def _run_isolated(cells: list[dict], collector: str, workdir: Path, timeout_s: f
             return "timeout", f"ran longer than {timeout_s:g} s: the process group was killed"
         finally:
             _kill_group(proc.pid)  # leftovers (background processes, data-loader workers)
-    if returncode != 0:
-        tail = (workdir / "output.log").read_bytes()[-600:].decode("utf-8", "replace")
-        return "crashed", f"the notebook process exited with code {returncode}: {tail.strip()[-400:]}"
+        if returncode != 0:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - 600))
+            tail = log.read().decode("utf-8", "replace").strip()[-400:]
+            return "crashed", f"the notebook process exited with code {returncode}: {tail}"
     return "ok", ""
 
 
@@ -383,7 +388,8 @@ def grade_submission(
     except GradingError as err:
         return SubmissionResult(student, exercise.name, str(path), "invalid", 0.0, exercise.max_score, zero, [], [], 0.0, str(err))
     cells, notes = assemble_notebook(reference, submission)
-    with tempfile.TemporaryDirectory(prefix=f"grade-{re.sub(r'[^A-Za-z0-9_-]', '_', student)}-") as tmp:
+    prefix = f"grade-{re.sub(r'[^A-Za-z0-9_-]', '_', student)}-"
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as tmp:
         workdir = Path(tmp)
         status, detail = _run_isolated(cells, exercise.collector, workdir, timeout_s)
         tampering = snapshot.restore()
@@ -391,7 +397,7 @@ def grade_submission(
         try:
             log = json.loads((workdir / "cells.json").read_text(encoding="utf-8"))
             cell_errors = [e for e in log if isinstance(e, dict) and e.get("status") == "error"][:20]
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError):
             pass
         if status == "timeout":
             checks = [CheckResult(c.name, 0.0, c.points, False, "timeout") for c in exercise.checks]
