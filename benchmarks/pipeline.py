@@ -28,14 +28,13 @@ import time
 from pathlib import Path
 
 import torch
-import torchaudio
 
 from course_lib.audio_io import load_audio
 from course_lib.augment import SpecAugment
 from course_lib.datasets import ESC50Dataset
 from course_lib.features import LogMelSpectrogram
 from course_lib.layouts import esc50_config, write_esc50_layout
-from course_lib.pipeline import FeatureCache, make_loader
+from course_lib.pipeline import FeatureCache, PerItemDataset, make_loader
 from course_lib.seeding import seed_everything
 
 TARGET_SR = 22050
@@ -44,31 +43,6 @@ N_MELS = 128
 N_FFT = 1024
 HOP = 512
 BATCH = 32
-
-
-class SeedStyleDataset(torch.utils.data.Dataset):
-    """The seed chapter's ``AudioDataset.__getitem__``, with ``load_audio`` in place of ``torchaudio.load``
-    (which needs TorchCodec here) and the NaN-free standardisation, so only the speed differs."""
-
-    def __init__(self, files: list[Path], labels: list[int]) -> None:
-        self.files, self.labels = files, labels
-        self.mel = torchaudio.transforms.MelSpectrogram(sample_rate=TARGET_SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
-        self.to_db = torchaudio.transforms.AmplitudeToDB(top_db=80.0)
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def __getitem__(self, i: int):
-        waveform, sr = load_audio(self.files[i])
-        if sr != TARGET_SR:
-            waveform = torchaudio.transforms.Resample(sr, TARGET_SR)(waveform)  # a new kernel for every item
-        if waveform.shape[0] > 1:
-            waveform = waveform.mean(dim=0, keepdim=True)
-        n = int(TARGET_SR * DURATION_S)
-        waveform = waveform[:, :n] if waveform.shape[1] >= n else torch.nn.functional.pad(waveform, (0, n - waveform.shape[1]))
-        spec = self.to_db(self.mel(waveform))
-        spec = (spec - spec.mean()) / (spec.std() + 1e-5)
-        return spec, self.labels[i]
 
 
 def _epoch(loader) -> int:
@@ -104,7 +78,8 @@ def main() -> None:
         decode_s = time.perf_counter() - start
 
         # (a) the seed-style per-item pipeline, every epoch.
-        seed_loader = torch.utils.data.DataLoader(SeedStyleDataset(files, labels), batch_size=BATCH, shuffle=True, num_workers=0)
+        per_item = PerItemDataset(files, labels, sample_rate=TARGET_SR, duration_s=DURATION_S, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
+        seed_loader = torch.utils.data.DataLoader(per_item, batch_size=BATCH, shuffle=True, num_workers=0)
         seed_times = []
         for _ in range(args.epochs):
             start = time.perf_counter()
