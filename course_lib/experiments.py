@@ -27,7 +27,6 @@ trained with :func:`course_lib.training.fit`.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -36,7 +35,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from .augment import SpecAugment, WaveformAugment
+from .augment import WaveformAugment
+from .evaluation import classification_metrics, predict
 from .models import build_model
 from .pipeline import FeatureDataset, compute_features
 from .recipe import RECOMMENDED, Recipe
@@ -94,43 +94,31 @@ def experiment_model(n_classes: int, n_mels: int, *, dropout: float = 0.0, seed:
 # Predictions and scores
 
 
-@torch.no_grad()
-def predict_labels(model: nn.Module, features: torch.Tensor, *, batch_size: int = 256) -> torch.Tensor:
-    """Predicted class of each example, in eval mode: ``(N, 1, n_mels, frames)`` → ``(N,)`` int64."""
+def predict_labels(model: nn.Module, features: torch.Tensor) -> torch.Tensor:
+    """Predicted class of each example (:func:`course_lib.evaluation.predict`): ``(N, 1, n_mels, frames)`` → ``(N,)``."""
     if not isinstance(features, torch.Tensor) or features.ndim != 4:
         raise ValueError(f"features must be (N, 1, n_mels, frames), got {getattr(features, 'shape', type(features))}.")
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    out = [model(features[i : i + batch_size].to(device)).argmax(dim=1).cpu() for i in range(0, len(features), batch_size)]
-    model.train(was_training)
-    return torch.cat(out)
+    return torch.as_tensor(predict(model, features, batch_size=256).predictions)
 
 
 def classification_scores(y_true: Sequence[int] | torch.Tensor, y_pred: Sequence[int] | torch.Tensor, n_classes: int) -> dict:
-    """Accuracy, balanced accuracy, macro-F1 and per-class recall (scikit-learn), as fractions.
+    """The scores chapter 6 tabulates, from :func:`course_lib.evaluation.classification_metrics` (scikit-learn).
 
     Returns:
         ``{"accuracy": float, "balanced_accuracy": float, "macro_f1": float,
-        "per_class_recall": np.ndarray (n_classes,)}``. A class absent from ``y_true`` gets recall NaN.
+        "per_class_recall": np.ndarray (n_classes,)}``, fractions; a class absent from ``y_true``
+        gets recall NaN (there is nothing to recall).
     """
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score
-
     y_true = np.asarray(torch.as_tensor(y_true).cpu())
     y_pred = np.asarray(torch.as_tensor(y_pred).cpu())
-    if y_true.shape != y_pred.shape or y_true.ndim != 1 or len(y_true) == 0:
-        raise ValueError(f"y_true and y_pred must be non-empty 1-D and of equal length, got {y_true.shape} and {y_pred.shape}.")
-    labels = np.arange(n_classes)
-    recall = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=np.nan)
-    with warnings.catch_warnings():
-        # A model may predict a class that a small test set lacks; that is not an error here.
-        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
-        balanced = float(balanced_accuracy_score(y_true, y_pred))
+    metrics = classification_metrics(y_true, y_pred, n_classes=n_classes)
+    per_class = list(metrics["per_class"].values())
+    recall = np.array([c["recall"] if c["support"] > 0 else np.nan for c in per_class], dtype=float)
     return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "balanced_accuracy": balanced,
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-        "per_class_recall": np.asarray(recall, dtype=float),
+        "accuracy": metrics["accuracy"],
+        "balanced_accuracy": metrics["balanced_accuracy"],
+        "macro_f1": metrics["macro_f1"],
+        "per_class_recall": recall,
     }
 
 
@@ -687,7 +675,7 @@ def imbalance_demo(pool: PitfallPool, *, seed: int = 0) -> tuple[dict[str, RunRe
     only 1 of each minority class: the training set's 10:1 ratio).
 
     Returns:
-        ``(results, test_sets)``.
+        ``(results, indices)`` with ``indices`` holding ``"train"``, ``"balanced"`` and ``"imbalanced"``.
     """
     first = pool.per_class(0, 30)
     train = first[make_imbalanced_indices(pool.labels[first], minority_classes=MINORITY_CLASSES, n_majority=30, ratio=10, seed=seed)]
@@ -700,7 +688,7 @@ def imbalance_demo(pool: PitfallPool, *, seed: int = 0) -> tuple[dict[str, RunRe
         pool.features, pool.labels, train, tests, n_classes=len(pool.class_names), minority_classes=MINORITY_CLASSES,
         epochs=15, seed=seed,
     )
-    return results, tests
+    return results, {"train": train, **tests}
 
 
 def leakage_layout_config():
