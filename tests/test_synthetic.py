@@ -157,3 +157,54 @@ def test_class_subset_relabels_in_given_order():
     assert ds.class_names == ("fast_click_train", "harmonic_tone")
     assert ds.labels.tolist() == [0, 0, 1, 1]
     assert [c.class_name for c in ds.info] == ["fast_click_train"] * 2 + ["harmonic_tone"] * 2
+
+
+# ---------------------------------------------------------------- difficulty of the defaults
+
+def _features(n_per_class: int, seed: int, class_names=None):
+    from course_lib.pipeline import compute_features
+
+    config = SyntheticConfig() if class_names is None else SyntheticConfig(class_names=class_names)
+    ds = make_synthetic_dataset(n_per_class, config=config, seed=seed)
+    feature = LogMelSpectrogram(sample_rate=config.sample_rate, n_fft=512, hop_length=160, n_mels=64)
+    return compute_features(ds.waveforms, feature), ds.labels
+
+
+@pytest.mark.parametrize("pair", [("rising_chirp", "falling_chirp"), ("slow_click_train", "fast_click_train")])
+def test_time_averaged_spectrum_cannot_separate_the_paired_classes(pair):
+    """The honest part of the data: these pairs differ only along time, so a classifier on the
+    time-averaged log-mel spectrum stays near chance (0.5 for a pair)."""
+    from sklearn.linear_model import LogisticRegression
+
+    x_train, y_train = _features(40, seed=0, class_names=pair)
+    x_test, y_test = _features(40, seed=1, class_names=pair)
+    mean_train, mean_test = x_train.mean(-1).flatten(1).numpy(), x_test.mean(-1).flatten(1).numpy()
+    averaged = LogisticRegression(max_iter=2000).fit(mean_train, y_train.numpy()).score(mean_test, y_test.numpy())
+    assert averaged < 0.75, f"{pair}: a time-averaged spectrum separates them ({averaged:.2f})"
+
+
+def test_small_cnn_does_not_reach_100_percent_after_one_epoch():
+    """The default data leave room for learning curves: one epoch of a small CNN is far from perfect."""
+    from torch import nn
+
+    torch.manual_seed(0)
+    x_train, y_train = _features(24, seed=0)
+    x_test, y_test = _features(8, seed=1)
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, len(CLASS_NAMES)),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    order = torch.randperm(len(y_train), generator=torch.Generator().manual_seed(0))
+    model.train()
+    for start in range(0, len(order), 32):
+        idx = order[start : start + 32]
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x_train[idx]), y_train[idx]).backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
+    assert accuracy < 0.9, f"one epoch already gives {accuracy:.2f}: the default data are too easy"
