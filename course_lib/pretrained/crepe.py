@@ -43,6 +43,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "CREPE_SAMPLE_RATE",
     "CREPE_FRAME_SAMPLES",
+    "CREPE_PITCH_BINS",
+    "CREPE_CENTS_PER_BIN",
     "CrepeCapacity",
     "crepe_checkpoint_path",
     "load_crepe",
@@ -55,11 +57,13 @@ __all__ = [
 CREPE_SAMPLE_RATE: int = 16000
 #: CREPE's frame length, samples at 16 kHz (``torchcrepe.WINDOW_SIZE``): its receptive field.
 CREPE_FRAME_SAMPLES: int = 1024
-#: CREPE's pitch scale: bin 0 is 1997.38 cents above 10 Hz (32.70 Hz, the note C1); bins are 20
-#: cents apart (``torchcrepe.CENTS_PER_BIN``). Same mapping as ``torchcrepe.convert`` without its
-#: random dither, so that pitch estimates are deterministic.
+#: Number of pitch bins CREPE scores per frame (``torchcrepe.PITCH_BINS``).
+CREPE_PITCH_BINS: int = 360
+#: Spacing of the pitch bins, cents (``torchcrepe.CENTS_PER_BIN``).
+CREPE_CENTS_PER_BIN: int = 20
+# CREPE's pitch scale: bin 0 is 1997.38 cents above 10 Hz (32.70 Hz, the note C1). Same mapping as
+# ``torchcrepe.convert`` without its random dither, so that pitch estimates are deterministic.
 _BIN0_CENTS = 1997.3794084376191
-_CENTS_PER_BIN = 20.0
 
 CrepeCapacity = Literal["tiny", "full"]
 CrepeLayer = Literal["penultimate", "conv5"]
@@ -259,7 +263,7 @@ class CrepeEncoder(PretrainedEncoder):
         best = activation.argmax(dim=1, keepdim=True)
         window = (best + torch.arange(-4, 5, device=device)).clamp(0, n_bins - 1)  # (batch * frames, 9)
         weights = activation.gather(1, window)
-        cents = _BIN0_CENTS + _CENTS_PER_BIN * window.to(activation.dtype)
+        cents = _BIN0_CENTS + CREPE_CENTS_PER_BIN * window.to(activation.dtype)
         mean_cents = (weights * cents).sum(dim=1) / weights.sum(dim=1).clamp_min(1e-12)
         frequency = 10.0 * 2.0 ** (mean_cents / 1200.0)
         confidence = activation.gather(1, best).squeeze(1)
