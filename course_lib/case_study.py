@@ -128,9 +128,14 @@ def locate_esc50(
         tmp = Path(tempfile.mkdtemp(prefix=f".{SYNTHETIC_FOLDER}-", dir=folder.parent))
         try:
             write_esc50_layout(tmp, sources_per_class=synthetic_sources_per_class, max_takes=3, seed=seed)
-            if folder.exists():  # a half-written folder from an older version: replace it
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
+            if not (folder / "meta" / "esc50.csv").is_file():  # another run may have finished first
+                if folder.exists():  # an incomplete folder without metadata: replace it
+                    shutil.rmtree(folder)
+                try:
+                    os.replace(tmp, folder)
+                except OSError:
+                    if not (folder / "meta" / "esc50.csv").is_file():
+                        raise
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
