@@ -389,8 +389,12 @@ def _logits(output: Any, model: nn.Module) -> torch.Tensor:
 def _make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
     total = config.epochs * steps_per_epoch
     if config.schedule == "onecycle":
+        if total < 4:  # too few steps for a warm-up and an annealing phase: keep the rate constant
+            return None
+        # Each phase needs at least two steps (OneCycleLR divides by the phase length).
+        pct_start = min(max(config.warmup_fraction, 2.0 / total), 1.0 - 2.0 / total)
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=total, pct_start=max(config.warmup_fraction, 1e-3),
+            optimizer, max_lr=config.lr, total_steps=total, pct_start=pct_start,
             anneal_strategy="cos", div_factor=25.0, final_div_factor=1e3,
         )
     if config.schedule == "cosine":
@@ -546,7 +550,7 @@ def fit(
                 nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip_norm)
             lrs.append(optimizer.param_groups[0]["lr"])
             optimizer.step()
-            if per_batch_schedule:
+            if per_batch_schedule and scheduler is not None:
                 scheduler.step()
             loss_sum += float(loss.detach()) * len(targets)
             correct += int((logits.detach().argmax(dim=1) == targets).sum())

@@ -1,0 +1,274 @@
+"""The command line: train a classifier on a folder of recordings without a notebook.
+
+Introduced in chapter 4 (``book/chapters/ch04_beyond_cnn.ipynb``)::
+
+    python -m course_lib train --root DIR --out OUTDIR [--model simple_cnn|attention_cnn|audio_rnn|crnn]
+        [--epochs N] [--sample-rate SR] [--duration S] [--n-mels M] [--seed K] [--device cpu|cuda]
+
+``DIR`` is a folder dataset (read by :func:`course_lib.datasets.scan_folder_dataset`):
+``DIR/<class>/*.wav`` (split here, stratified and seeded: 70 % train, 15 % validation, 15 % test) or
+``DIR/{train,val,test}/<class>/*.wav`` for a fixed split (with only ``train/`` and ``test/``,
+validation is carved from train). Every default is the course's recommended recipe
+(:data:`course_lib.recipe.RECOMMENDED`).
+
+It writes into ``OUTDIR``: ``metrics.json`` (model, classes, epochs run, validation and test metrics),
+``best_model.pt`` (the best epoch's weights; ``course_lib.training.load_checkpoint`` reads it),
+``history.json``, ``history.png`` and ``confusion_matrix.png``, and ends with a summary.
+Wrong input (a missing folder, an empty class folder, bad options) gets a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .recipe import RECOMMENDED
+
+__all__ = ["main", "build_parser", "train_command"]
+
+EXIT_USAGE = 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m course_lib`` (every option documented in ``--help``)."""
+    from .models import MODELS
+
+    parser = argparse.ArgumentParser(
+        prog="python -m course_lib",
+        description="Deep Learning for Audio — the course's command line.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    train = commands.add_parser(
+        "train",
+        help="train a classifier on a folder dataset with the course's recommended recipe",
+        description=(
+            "Train a spectrogram classifier on DIR/<class>/*.wav (split 70/15/15 here, stratified and seeded) "
+            "or DIR/{train,val,test}/<class>/*.wav (a fixed split; with only train/ and test/, validation is "
+            "carved from train). Defaults follow the course's recommended recipe: log-mel features "
+            f"({RECOMMENDED.n_mels} bands, {RECOMMENDED.window_s * 1000:g} ms windows every {RECOMMENDED.hop_s * 1000:g} ms), "
+            "per-clip standardisation, SpecAugment, AdamW with a one-cycle schedule, early stopping on the "
+            "validation loss and the best epoch restored. Writes OUTDIR/metrics.json, best_model.pt, "
+            "history.json, history.png and confusion_matrix.png."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    train.add_argument("--root", required=True, type=Path, metavar="DIR", help="the dataset folder (see above)")
+    train.add_argument("--out", required=True, type=Path, metavar="OUTDIR", help="folder for the results (created)")
+    train.add_argument("--model", default=RECOMMENDED.model, choices=sorted(MODELS), help="architecture")
+    train.add_argument(
+        "--epochs", type=_positive_int, default=RECOMMENDED.training.epochs, metavar="N",
+        help="most epochs to train; early stopping may end sooner",
+    )
+    train.add_argument(
+        "--sample-rate", type=_positive_int, default=RECOMMENDED.sample_rate, metavar="SR",
+        help="every file is resampled to SR Hz",
+    )
+    train.add_argument(
+        "--duration", type=_positive_float, default=None, metavar="S",
+        help="clip length in seconds: longer files are centre-cropped, shorter ones zero-padded "
+        "(None: the median length of the training files)",
+    )
+    train.add_argument("--n-mels", type=_positive_int, default=RECOMMENDED.n_mels, metavar="M", help="mel bands (>= 16)")
+    train.add_argument("--seed", type=int, default=0, metavar="K", help="seed of the split, the initial weights and the training")
+    train.add_argument(
+        "--device", default="auto", choices=["auto", "cpu", "cuda"],
+        help="where to train: auto picks CUDA when a GPU is present, else the CPU",
+    )
+    train.add_argument("--batch-size", type=_positive_int, default=RECOMMENDED.training.batch_size, metavar="B", help="clips per batch")
+    train.add_argument("--lr", type=_positive_float, default=RECOMMENDED.training.lr, help="peak learning rate of the one-cycle schedule")
+    train.add_argument(
+        "--patience", type=_positive_int, default=RECOMMENDED.training.early_stopping_patience, metavar="P",
+        help="stop after P epochs without a better validation loss",
+    )
+    train.add_argument("--no-augment", action="store_true", help="train without SpecAugment")
+    train.add_argument("--cache", type=Path, default=None, metavar="DIR", help="keep computed features in DIR for the next run")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+class UsageError(Exception):
+    """A problem with the user's input: reported in one line with exit code 2."""
+
+
+def _median_duration(files: Sequence[Path]) -> float:
+    from .audio_io import audio_info
+
+    durations = [audio_info(f).duration_s for f in files]
+    return round(statistics.median(durations), 3)
+
+
+def train_command(args: argparse.Namespace) -> dict:
+    """Run ``train`` with parsed arguments; return the metrics written to ``metrics.json``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    from .datasets import AudioFileDataset, scan_folder_dataset
+    from .evaluation import evaluate
+    from .models import build_model, count_parameters
+    from .plots import plot_confusion_matrix, plot_history
+    from .seeding import seed_everything
+    from .training import fit, select_device
+
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}.")
+    if args.n_mels < 16:
+        raise UsageError(f"--n-mels must be at least 16, got {args.n_mels}.")
+    root: Path = args.root
+    if not root.exists():
+        raise UsageError(f"--root {root}: no such folder. Expected DIR/<class>/*.wav or DIR/{{train,val,test}}/<class>/*.wav.")
+    if not root.is_dir():
+        raise UsageError(f"--root {root}: is a file, not a folder of class sub-folders.")
+    try:
+        select_device(args.device)
+    except RuntimeError as err:
+        raise UsageError(str(err)) from None
+    recipe = RECOMMENDED.replace(sample_rate=args.sample_rate, n_mels=args.n_mels)
+
+    splits = scan_folder_dataset(root, seed=args.seed)
+    class_names = list(splits.class_names)
+    if len(class_names) < 2:
+        raise UsageError(f"--root {root}: found a single class folder ({class_names[0]}); a classifier needs at least two.")
+    duration_s = args.duration if args.duration is not None else _median_duration(splits.train[0])
+    if duration_s < 2 * recipe.window_s:
+        raise UsageError(f"clips of {duration_s} s are too short for {recipe.window_s} s analysis windows; pass a longer --duration.")
+
+    print(
+        f"Data: {root} ({splits.layout}), {len(class_names)} classes, "
+        f"{len(splits.train[0])} train / {len(splits.val[0])} val / {len(splits.test[0])} test files; "
+        f"clips of {duration_s:g} s at {recipe.sample_rate} Hz."
+    )
+    feature = recipe.feature_extractor()
+    parts = {}
+    for name in ("train", "val", "test"):
+        files, labels = splits.part(name)
+        if not files:
+            parts[name] = None
+            continue
+        dataset = AudioFileDataset(files, labels, class_names, sample_rate=recipe.sample_rate, duration_s=duration_s)
+        features, _ = dataset.to_features(feature, cache=args.cache, progress=not args.quiet)
+        parts[name] = features
+    if parts["train"] is None or len(parts["train"]) == 0:
+        raise UsageError(f"--root {root}: no usable training files.")
+    if parts["test"] is None or len(parts["test"]) == 0:
+        raise UsageError(f"--root {root}: no test files; add more files per class or a test/ folder.")
+    n_frames = parts["train"].features.shape[-1]
+    if not args.no_augment:
+        parts["train"].transform = recipe.augmentation(n_frames)
+
+    seed_everything(args.seed)
+    try:
+        model = build_model(args.model, len(class_names), recipe.n_mels)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if n_frames < model.min_frames:
+        raise UsageError(f"{args.model} needs at least {model.min_frames} frames; clips of {duration_s} s give {n_frames}. Pass a longer --duration.")
+    config = recipe.train_config(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, early_stopping_patience=args.patience,
+        seed=args.seed, device=args.device, progress=not args.quiet,
+    )
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "best_model.pt"
+    settings = {
+        "sample_rate": recipe.sample_rate, "duration_s": duration_s, "n_mels": recipe.n_mels, "n_fft": recipe.n_fft,
+        "win_length": recipe.win_length, "hop_length": recipe.hop_length, "f_min_hz": recipe.f_min_hz,
+        "top_db": recipe.top_db, "standardize": True,
+    }
+    print(f"Model: {args.model} ({count_parameters(model):,} parameters), up to {args.epochs} epochs on {select_device(args.device)}.")
+    start = time.perf_counter()
+    history = fit(
+        model, parts["train"], parts["val"], config, checkpoint_path=checkpoint,
+        checkpoint_metadata={"class_names": class_names, "features": settings},
+    )
+    train_time = time.perf_counter() - start
+    result = evaluate(model, parts["test"], class_names)
+    val_result = evaluate(model, parts["val"], class_names) if parts["val"] is not None else None
+
+    def summary(metrics: dict) -> dict:
+        keys = ("accuracy", "balanced_accuracy", "macro_precision", "macro_recall", "macro_f1",
+                "weighted_precision", "weighted_recall", "weighted_f1", "n_examples", "per_class", "confusion_matrix")
+        return {k: metrics[k] for k in keys}
+
+    metrics = {
+        "model": args.model,
+        "classes": class_names,
+        "epochs_run": history.epochs_run,
+        "best_epoch": history.best_epoch,
+        "stopped_early": history.stopped_early,
+        "train_time_s": round(train_time, 2),
+        "parameters": count_parameters(model),
+        "layout": splits.layout,
+        "n_files": {k: len(splits.part(k)[0]) for k in ("train", "val", "test")},
+        "features": settings,
+        "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "patience": args.patience,
+                     "augment": not args.no_augment, "seed": args.seed, "device": str(select_device(args.device))},
+        "test": summary(result.metrics),
+        "val": summary(val_result.metrics) if val_result is not None else None,
+        "checkpoint": checkpoint.name,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    history.save_json(out / "history.json")
+    fig = plot_history(history, title=f"{args.model} on {root.name}")
+    fig.savefig(out / "history.png", dpi=110)
+    plt.close(fig)
+    ax = plot_confusion_matrix(result.confusion_matrix, class_names, normalize=True, title=f"test set ({args.model})")
+    ax.figure.tight_layout()
+    ax.figure.savefig(out / "confusion_matrix.png", dpi=110)
+    plt.close(ax.figure)
+
+    print()
+    print(f"Trained {args.model} for {history.epochs_run} epoch(s) in {train_time:.1f} s; best epoch {history.best_epoch}"
+          + (" (early stopping)" if history.stopped_early else "") + ".")
+    if val_result is not None:
+        print(f"Validation: accuracy {val_result.accuracy:.3f}, macro-F1 {val_result.macro_f1:.3f}")
+    print(f"Test:       accuracy {result.accuracy:.3f}, macro-F1 {result.macro_f1:.3f}, "
+          f"balanced accuracy {result.metrics['balanced_accuracy']:.3f} ({result.metrics['n_examples']} clips)")
+    print(result.report())
+    print(f"Wrote {out / 'metrics.json'}, {checkpoint}, {out / 'history.png'}, {out / 'confusion_matrix.png'}")
+    return metrics
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m course_lib`` and the ``course-lib`` script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits with code 2 and a usage message on bad options
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    from .audio_io import AudioFileError
+    from .datasets import DatasetError
+
+    try:
+        if args.command == "train":
+            train_command(args)
+    except (UsageError, DatasetError, AudioFileError, FileNotFoundError) as err:
+        print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0

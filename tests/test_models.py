@@ -1,0 +1,109 @@
+"""Shapes, sizes and input checks of the course's models (course_lib.models)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from course_lib.models import (
+    MODELS,
+    AttentionPool,
+    build_model,
+    count_parameters,
+    layer_shapes,
+    pooled_length,
+    spread_attention,
+    supports_attention,
+)
+from course_lib.recipe import RECOMMENDED
+
+N_CLASSES = 5
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("n_mels", [32, 64, 128])
+@pytest.mark.parametrize("duration_s", [0.5, 1.0, 5.0])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_shapes_over_mels_durations_batches(name, n_mels, duration_s, batch):
+    torch.manual_seed(0)
+    frames = RECOMMENDED.n_frames(duration_s)
+    model = build_model(name, N_CLASSES, n_mels)
+    x = torch.randn(batch, 1, n_mels, frames)
+    model.train()  # batch norm in training mode, batch of one included
+    logits = model(x)
+    assert logits.shape == (batch, N_CLASSES)
+    logits.sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters() if p.requires_grad)
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+    assert out.shape == (batch, N_CLASSES) and torch.isfinite(out).all()
+    if supports_attention(model):
+        with torch.no_grad():
+            logits2, attention = model(x, return_attention=True)
+        torch.testing.assert_close(logits2, out)
+        assert attention.shape == (batch, frames)
+        assert (attention >= 0).all()
+        torch.testing.assert_close(attention.sum(dim=-1), torch.ones(batch))
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_sizes_follow_configuration(name):
+    small = build_model(name, N_CLASSES, 64)
+    more_classes = build_model(name, N_CLASSES + 3, 64)
+    assert count_parameters(more_classes) > count_parameters(small)
+    assert small.n_classes == N_CLASSES and small.n_mels == 64
+    assert small.build_spec == {"name": name, "n_classes": N_CLASSES, "n_mels": 64}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_wrong_input_gets_a_clear_error(name):
+    model = build_model(name, N_CLASSES, 64)
+    with pytest.raises(ValueError, match="n_mels=64"):
+        model(torch.randn(2, 1, 40, 101))
+    with pytest.raises(ValueError, match=r"unsqueeze\(1\)"):
+        model(torch.randn(2, 64, 101))
+    with pytest.raises(TypeError, match="float"):
+        model(torch.zeros(2, 1, 64, 101, dtype=torch.long))
+    with pytest.raises(ValueError, match="at least"):
+        model(torch.randn(2, 1, 64, max(0, model.min_frames - 1)))
+
+
+def test_build_model_rejects_unknown_names_and_arguments():
+    with pytest.raises(ValueError, match="unknown model 'resnet'"):
+        build_model("resnet", 3, 64)
+    with pytest.raises(TypeError, match="build_model"):
+        build_model("simple_cnn", 3, 64, no_such_argument=1)
+    with pytest.raises(ValueError, match="n_classes"):
+        build_model("crnn", 1, 64)
+    with pytest.raises(ValueError, match="n_mels"):
+        build_model("simple_cnn", 3, 8)
+
+
+def test_layer_shapes_are_measured_by_running_the_model():
+    model = build_model("simple_cnn", N_CLASSES, 64, channels=(8, 16))
+    shapes = layer_shapes(model, torch.randn(1, 1, 64, 101))
+    names = [name for name, _, _ in shapes]
+    assert names[0] == "features.0.0" and names[-1] == "classifier"
+    assert ("features.0.1", "MaxPool2d", (1, 8, 32, 50)) in shapes
+    assert shapes[-1][2] == (1, N_CLASSES)
+    assert model.training  # left in the mode it was in
+
+
+def test_pooled_length_and_spread_attention():
+    assert pooled_length(101, (2, 2, 1)) == 25
+    weights = torch.softmax(torch.randn(2, 25), dim=-1)
+    spread = spread_attention(weights, 4, 101)
+    assert spread.shape == (2, 101)
+    torch.testing.assert_close(spread.sum(-1), torch.ones(2))
+    assert (spread[:, 100] == 0).all()  # the frame dropped by the floor of pooling
+    torch.testing.assert_close(spread[:, 0:4].sum(-1), weights[:, 0])
+
+
+def test_attention_pool_is_a_convex_combination():
+    torch.manual_seed(0)
+    pool = AttentionPool(6)
+    frames = torch.randn(3, 6, 10)
+    pooled, weights = pool(frames)
+    torch.testing.assert_close(pooled, (frames * weights[:, None, :]).sum(-1))
+    assert pooled.shape == (3, 6) and weights.shape == (3, 10)
