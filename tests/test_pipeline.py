@@ -227,3 +227,19 @@ class _Scale(nn.Module):
 def test_signature_sees_plain_attributes_of_custom_modules():
     assert feature_signature(_Scale(2.0)) != feature_signature(_Scale(3.0))
     assert feature_signature(_Scale(2.0)) == feature_signature(_Scale(2.0))
+
+
+def test_per_item_dataset_gives_the_same_features_as_the_cached_pipeline(tmp_path):
+    """The benchmark compares like with like: the seed-style per-item pipeline and the cached one
+    produce the same model input (only the speed differs)."""
+    from course_lib.pipeline import PerItemDataset
+
+    paths = _write_clips(tmp_path, n=3, sr=16000, seconds=0.5)
+    per_item = PerItemDataset(paths, [0, 1, 2], sample_rate=SR, duration_s=0.5, n_fft=256, hop_length=128, n_mels=32)
+    cached, _ = cached_features(paths, _feature(), sample_rate=SR, duration_s=0.5, crop="start")
+    for i in range(3):
+        x, label = per_item[i]
+        assert label == i and x.shape == cached[i].shape
+        assert torch.allclose(x, cached[i], atol=1e-3)
+    with pytest.raises(ValueError, match="crop"):
+        load_clips(paths, sample_rate=SR, duration_s=0.5, crop="random")
