@@ -57,6 +57,18 @@ class DatasetError(ValueError):
     """Metadata or a folder that cannot be used as a dataset; the message names the file or row."""
 
 
+def _check_not_truncated(path: Path) -> None:
+    """libsndfile's header log says when a WAV's data chunk is shorter than promised (no decoding needed)."""
+    import soundfile as sf
+
+    from .audio_io import _TRUNCATED_DATA
+
+    with sf.SoundFile(str(path)) as handle:
+        truncated = _TRUNCATED_DATA.search(handle.extra_info)
+    if truncated:
+        raise AudioFileError(path, "is truncated (its data chunk is shorter than its header says).")
+
+
 def _check_files(paths: Sequence[Path], verify: str) -> tuple[list[int], list[str]]:
     """Indices of usable files and descriptions of the skipped ones."""
     if verify not in ("header", "decode", "none"):
@@ -71,6 +83,8 @@ def _check_files(paths: Sequence[Path], verify: str) -> tuple[list[int], list[st
                     raise AudioFileError(path, "holds no samples.")
                 if verify == "decode":
                     load_audio(path)
+                else:
+                    _check_not_truncated(path)
             except AudioFileError as err:
                 skipped.append(f"{path.name} ({err.problem})")
                 continue
@@ -88,7 +102,8 @@ class AudioFileDataset(Dataset):
         sample_rate: rate clips are resampled to, Hz.
         duration_s: clip length, seconds (longer files are cut, shorter ones padded with zeros).
         crop: where to cut or pad (``"center"`` or ``"start"``; see :func:`course_lib.audio_io.fix_length`).
-        verify: ``"header"`` (default: read each file's header once; undecodable headers are skipped
+        verify: ``"header"`` (default: read each file's header once; files whose header cannot be
+            read, that hold no samples or whose data are shorter than the header says are skipped
             with one warning), ``"decode"`` (decode every file now: slower, catches truncated files too)
             or ``"none"``.
 
