@@ -12,9 +12,7 @@ import pytest
 import torch
 
 from course_lib import experiments as ex
-from course_lib.datasets import ESC50Dataset
 from course_lib.features import LogMelSpectrogram, standardize
-from course_lib.layouts import esc50_config, write_esc50_layout
 from course_lib.pipeline import compute_features
 from course_lib.synthetic import SyntheticConfig, make_synthetic_dataset
 
