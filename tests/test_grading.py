@@ -9,6 +9,7 @@ must not stop the others.
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import re
 import subprocess
@@ -163,10 +164,13 @@ def test_batch_survives_and_files_are_restored(graded):
 def test_tables(graded, tmp_path):
     results = graded["all"]
     csv_path, json_path = write_tables(results, tmp_path)
-    rows = csv_path.read_text().splitlines()
+    with open(csv_path, newline="") as handle:
+        rows = list(csv.reader(handle))
     n_checks = sum(len(r.checks) + 1 for r in results)
-    assert rows[0].startswith("student,exercise,status,check,points,max_points,passed")
+    assert rows[0] == ["student", "exercise", "status", "check", "points", "max_points", "passed", "message"]
     assert len(rows) == 1 + n_checks
+    totals = {row[0]: float(row[4]) for row in rows[1:] if row[3] == "TOTAL"}
+    assert totals == {r.student: r.score for r in results}
     payload = json.loads(json_path.read_text())
     assert payload["summary"]["n_submissions"] == len(results)
     assert payload["summary"]["n_timeouts"] == 1

@@ -59,7 +59,7 @@ def collect(ns: dict) -> dict:
     out: dict = {}
     torch.manual_seed(0)
     model = ProbeModel()
-    out["frozen.return"] = call(ns, "set_trainable", model, "frozen") is not None
+    out["frozen.return"] = call(ns, "set_trainable", model, "frozen") is not None  # the model itself comes back
     out["frozen.flags"] = _flags(model)
     out["frozen.count"] = call(ns, "count_trainable", model)
     func = ns.get("make_optimizer")
@@ -67,6 +67,8 @@ def collect(ns: dict) -> dict:
         out["frozen.optimizer"] = _groups(model, func(model, 1e-3, 1e-5, 0.01)) if callable(func) else {"__error__": "make_optimizer is not defined"}
     except Exception as err:
         out["frozen.optimizer"] = {"__error__": f"{type(err).__name__}: {str(err)[:200]}"}
+    for param in model.parameters():  # everything frozen: "full" has to unfreeze it all by itself
+        param.requires_grad_(False)
     out["full.result"] = call(ns, "set_trainable", model, "full") is not None
     out["full.flags"] = _flags(model)
     out["full.count"] = call(ns, "count_trainable", model)
