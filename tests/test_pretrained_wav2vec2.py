@@ -19,6 +19,7 @@ from course_lib.pretrained import (
     Wav2Vec2Classifier,
     Wav2Vec2Encoder,
     bundle_checkpoint,
+    bundle_summary,
     get_ssl_bundle,
     load_ssl_model,
     pool_over_time,
@@ -310,3 +311,12 @@ def test_asr_bundles_are_refused_with_the_reason():
     with pytest.raises(ValueError, match="unknown bundle"):
         get_ssl_bundle("WAV2VEC3_HUGE")
     assert get_ssl_bundle("WAVLM_BASE")[0] == "WAVLM_BASE"
+
+
+def test_bundle_summary_tells_ssl_from_asr():
+    ssl, asr = bundle_summary("WAV2VEC2_BASE"), bundle_summary("WAV2VEC2_ASR_BASE_960H")
+    assert ssl["kind"] == "self-supervised" and (ssl["values per frame"], ssl["model(x) returns"]) == (768, "features")
+    assert asr["kind"].startswith("ASR") and (asr["values per frame"], asr["model(x) returns"]) == (29, "character logits")
+    assert ssl["sample rate (Hz)"] == asr["sample rate (Hz)"] == 16000
+    with pytest.raises(ValueError, match="unknown bundle"):
+        bundle_summary("NOT_A_BUNDLE")

@@ -36,6 +36,7 @@ from .wav2vec2 import (
     Wav2Vec2Classifier,
     Wav2Vec2Encoder,
     bundle_checkpoint,
+    bundle_summary,
     get_ssl_bundle,
     load_ssl_model,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "Wav2Vec2Classifier",
     "Wav2Vec2Encoder",
     "bundle_checkpoint",
+    "bundle_summary",
     "get_ssl_bundle",
     "load_ssl_model",
 ]

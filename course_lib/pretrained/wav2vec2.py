@@ -42,6 +42,7 @@ __all__ = [
     "SSL_BUNDLES",
     "get_ssl_bundle",
     "bundle_checkpoint",
+    "bundle_summary",
     "load_ssl_model",
     "Wav2Vec2Encoder",
     "Wav2Vec2Classifier",
@@ -89,6 +90,30 @@ def get_ssl_bundle(bundle: str | _Bundle = "WAV2VEC2_BASE") -> tuple[str, _Bundl
     if not isinstance(found, _Bundle):
         raise ValueError(f"unknown bundle {bundle!r}; self-supervised torchaudio bundles are: {', '.join(SSL_BUNDLES)}.")
     return bundle, found
+
+
+def bundle_summary(name: str) -> dict[str, object]:
+    """What a torchaudio wav2vec 2.0-family bundle is, read from its definition (no download).
+
+    Returns:
+        ``{"bundle", "kind", "layers", "values per frame", "model(x) returns", "sample rate (Hz)"}``:
+        the kind is ``"self-supervised"`` or ``"ASR (fine-tuned to transcribe)"``; an ASR model
+        returns ``aux_num_out`` character logits per frame, an SSL model ``encoder_embed_dim``
+        features.
+    """
+    found = getattr(torchaudio.pipelines, name, None) if isinstance(name, str) else None
+    if not isinstance(found, _Bundle):
+        raise ValueError(f"unknown bundle {name!r}; self-supervised torchaudio bundles are: {', '.join(SSL_BUNDLES)}.")
+    params = found._params
+    asr = isinstance(found, _ASRBundle)
+    return {
+        "bundle": name,
+        "kind": "ASR (fine-tuned to transcribe)" if asr else "self-supervised",
+        "layers": int(params["encoder_num_layers"]),
+        "values per frame": int(params["aux_num_out"] if asr else params["encoder_embed_dim"]),
+        "model(x) returns": "character logits" if asr else "features",
+        "sample rate (Hz)": int(found.sample_rate),
+    }
 
 
 def bundle_checkpoint(bundle: str | _Bundle = "WAV2VEC2_BASE", *, model_dir: str | os.PathLike | None = None) -> tuple[str, Path]:
