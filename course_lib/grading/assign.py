@@ -40,7 +40,7 @@ from .core import REPO_ROOT
 __all__ = ["source_digest", "build_learner_notebook", "build_book_page", "build_all", "GENERATOR_VERSION"]
 
 #: Bump when the output format changes (it is part of the freshness check).
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 _RAW_MARKER = re.compile(r"^\s*#\s*(ASSIGNMENT CONFIG|BEGIN|END)\b")
 _SOLUTION_BEGIN = re.compile(r"^\s*#\s*BEGIN SOLUTION\b")
@@ -139,7 +139,7 @@ def build_book_page(source: Path, out_path: Path) -> Path:
     nb.cells = cells
     name = source.stem
     _clean(nb, name, source_digest(source))
-    nb.metadata["mystnb"] = {"execution_mode": "off"}
+    nb.metadata["mystnb"] = {"execution_mode": "off", "code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(out_path))
     return out_path
