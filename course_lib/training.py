@@ -542,7 +542,7 @@ def fit(
             loss = criterion(logits, targets)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
-                    f"epoch {epoch}, batch {step}: the loss is {float(loss)}. Fix: lower TrainConfig.lr "
+                    f"epoch {epoch}, batch {step}: the loss is {float(loss.detach())}. Fix: lower TrainConfig.lr "
                     f"(now {config.lr}), keep gradient clipping on, and check the inputs for NaN (standardised features)."
                 )
             loss.backward()
