@@ -30,7 +30,7 @@ from .augment import SpecAugment
 from .features import LogMelSpectrogram
 from .training import TrainConfig
 
-__all__ = ["Recipe", "RECOMMENDED"]
+__all__ = ["Recipe", "RECOMMENDED", "COMPACT_MODELS"]
 
 
 def _recommended_training() -> TrainConfig:
@@ -150,3 +150,13 @@ class Recipe:
 
 #: The course's recommended recipe.
 RECOMMENDED = Recipe()
+
+#: Smaller versions of each model for a laptop CPU (the book's chapters and ``benchmarks/models.py``):
+#: ``build_model(name, n_classes, n_mels, **COMPACT_MODELS[name])``. The defaults of the model
+#: classes are the sizes meant for real recordings and a GPU or a patient CPU.
+COMPACT_MODELS: dict[str, dict] = {
+    "simple_cnn": {"channels": (8, 16, 32, 64)},
+    "attention_cnn": {"channels": (8, 16, 32, 64)},
+    "audio_rnn": {"hidden": 32, "num_layers": 1},
+    "crnn": {"channels": (8, 16, 32), "n_time_pools": 2, "hidden": 32},
+}
