@@ -16,6 +16,11 @@ module                      what it holds (chapter)
 ``course_lib.layouts``      synthetic data written in the ESC-50 / GTZAN / class-folder layouts (3)
 ``course_lib.datasets``     ESC-50, GTZAN (filtered split) and folder datasets, real or synthetic (3)
 ``course_lib.download``     SHA-256-checked, atomic downloads, safe extraction; ``COURSE_DATA_DIR`` (3)
+``course_lib.models``       SimpleAudioClassifier (2); AttentionCNN, AudioRNN, CRNN; ``build_model`` (4)
+``course_lib.training``     ``fit``, ``TrainConfig``, history, checkpoints, class weights, sampler (2)
+``course_lib.evaluation``   predictions with probabilities, scikit-learn metrics, per-class report (2)
+``course_lib.recipe``       the recommended recipe: features, SpecAugment, training defaults (2)
+``course_lib.cli``          ``python -m course_lib train --root DIR --out OUTDIR`` (4)
 ==========================  ===========================================================
 
 Modules import one way only: audio I/O → features → data → models → training →
