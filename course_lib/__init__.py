@@ -20,6 +20,7 @@ module                      what it holds (chapter)
 ``course_lib.training``     ``fit``, ``TrainConfig``, history, checkpoints, class weights, sampler (2)
 ``course_lib.evaluation``   predictions with probabilities, scikit-learn metrics, per-class report (2)
 ``course_lib.recipe``       the recommended recipe: features, SpecAugment, training defaults (2)
+``course_lib.pretrained``   wav2vec 2.0 (download once) and CREPE (offline) encoders, heads (5)
 ``course_lib.cli``          ``python -m course_lib train --root DIR --out OUTDIR`` (4)
 ==========================  ===========================================================
 
