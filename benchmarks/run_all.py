@@ -47,7 +47,7 @@ CHAPTER_TARGET_S = 60.0  # each chapter notebook's execution
 
 EXECUTED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): Executed notebook in (?P<s>[0-9.]+) seconds", re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-FAILED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): Executing notebook failed", re.M)
+FAILED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): (?:WARNING: )?Executing notebook failed", re.M)
 
 
 @dataclass

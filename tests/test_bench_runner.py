@@ -36,12 +36,14 @@ def test_notebook_times_are_read_from_the_build_log(run_all):
         "/repo/book/chapters/ch01.ipynb: Executing notebook using local CWD [mystnb]\n"
         "/repo/book/chapters/ch01.ipynb: Executed notebook in 23.11 seconds [mystnb]\n"
         "/repo/book/chapters/ch02.md: Executed notebook in 4.50 seconds [mystnb]\n"
-        "/repo/book/chapters/ch03.ipynb: Executing notebook failed: CellExecutionError [mystnb]\n"
+        "/repo/book/chapters/ch03.ipynb: WARNING: Executing notebook failed: CellTimeoutError [mystnb.exec]\n"
+        "/repo/book/chapters/ch04.ipynb: Executing notebook failed: CellExecutionError [mystnb]\n"
     )
     log = run_all.ANSI.sub("", log)
     times = {m["path"]: float(m["s"]) for m in run_all.EXECUTED.finditer(log)}
     assert times == {"/repo/book/chapters/ch01.ipynb": 23.11, "/repo/book/chapters/ch02.md": 4.5}
-    assert [m["path"] for m in run_all.FAILED.finditer(log)] == ["/repo/book/chapters/ch03.ipynb"]
+    assert [m["path"] for m in run_all.FAILED.finditer(log)] == [
+        "/repo/book/chapters/ch03.ipynb", "/repo/book/chapters/ch04.ipynb"]
 
 
 def test_targets_are_checked_against_the_measurements(run_all):
