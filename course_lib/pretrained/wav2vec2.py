@@ -218,6 +218,11 @@ class Wav2Vec2Encoder(PretrainedEncoder):
     Blocks (for ``set_train_mode("partial", n)``): ``feature_extractor`` (the CNN on the
     waveform), ``feature_projection`` (projection + positional convolution), ``layer1`` …
     ``layer{layer}``.
+
+    Padding: with ``lengths`` the transformer masks padded frames and pooling ignores them, but
+    the base models' first convolution normalises over the whole row (GroupNorm) and the
+    positional convolution spans neighbouring frames, so zero padding still shifts the valid
+    frames a little. Batch clips of similar length (the course's datasets are fixed-length).
     """
 
     def __init__(
