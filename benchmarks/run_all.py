@@ -158,6 +158,16 @@ def check_targets(scripts: list[ScriptResult], book: BookResult | None) -> list[
         ok = isinstance(value, (int, float)) and _compare(float(value), op, threshold)
         checks.append({"what": f"{stem}: {key} ({meaning})", "value": value,
                        "target": f"{op} {threshold:g}", "ok": ok})
+    models = next((s for s in scripts if s.name == "models" and s.figures), None)
+    if models is not None:
+        accuracy = float(models.figures.get("threshold_accuracy", 0.9))
+        budget = float(models.figures.get("budget_seconds", 30.0))
+        for name, row in sorted((models.figures.get("models") or {}).items()):
+            checks.append({"what": f"models: {name} test accuracy", "value": row.get("test_accuracy"),
+                           "target": f">= {accuracy:g}", "ok": (row.get("test_accuracy") or 0) >= accuracy})
+            checks.append({"what": f"models: {name} training time (s)", "value": row.get("train_seconds"),
+                           "target": f"<= {budget:g} s",
+                           "ok": row.get("train_seconds") is not None and row["train_seconds"] <= budget})
     if book is not None:
         checks.append({"what": "whole book build (make book, cold)", "value": round(book.seconds, 1),
                        "target": f"<= {BOOK_BUILD_TARGET_S:g} s",
@@ -249,6 +259,28 @@ def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | Non
             lines += ["", "The build failed; its warnings and the end of its log:", "", "```text",
                       book.tail, "```"]
 
+    models = next((s for s in scripts if s.name == "models" and s.figures), None)
+    if models is not None and models.figures.get("models"):
+        lines += ["", "## Models: training and inference speed", "",
+                  "From `benchmarks/models.py` (default synthetic data, compact sizes, the recommended "
+                  "recipe). Inference clips per second = 1000 / milliseconds per clip.", "",
+                  "| model | parameters | test accuracy | epochs | training (s) | training s / epoch "
+                  "| training (clips / s) | inference (ms / clip) | inference (clips / s) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for name, row in sorted(models.figures["models"].items()):
+            ms = row.get("inference_ms_per_clip")
+            epochs = row.get("epochs_run")
+            train_s = row.get("train_seconds")
+            per_epoch = train_s / epochs if train_s is not None and epochs else None
+            train_rate = row.get("train_clips_per_second")
+            if train_rate is None and row.get("train_clips") and per_epoch:
+                train_rate = row["train_clips"] / per_epoch
+            lines.append(
+                f"| {name} | {_fmt(row.get('parameters'))} | {_fmt(row.get('test_accuracy'))} | "
+                f"{_fmt(epochs)} | {_fmt(train_s)} | {_fmt(per_epoch) if per_epoch else '—'} | "
+                f"{_fmt(train_rate) if train_rate else '—'} | "
+                f"{_fmt(ms)} | {_fmt(1000.0 / ms) if ms else '—'} |")
+
     lines += ["", "## Benchmark scripts", ""]
     if not scripts:
         lines.append("No `benchmarks/*.py` script besides this runner was found.")
@@ -278,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only is not None:
         paths = [p for p in paths if p.stem in args.only]
     scripts = [run_script(path) for path in paths]
+    if not args.skip_book:  # a first report now: the book build is the longest step
+        write_report(args.output, scripts, None, check_targets(scripts, None), started, machine_description())
     book = None if args.skip_book else build_book()
     checks = check_targets(scripts, book)
     write_report(args.output, scripts, book, checks, started, machine_description())
