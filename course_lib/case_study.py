@@ -211,8 +211,8 @@ class CaseStudyConfig:
         )
 
 
-#: The book's setting: 32 mel bands every 40 ms, narrow models, 15 epochs, test folds 1–3 (about a
-#: minute on two CPU cores for two models on the synthetic layout).
+#: The book's setting: 32 mel bands every 40 ms, narrow models, at most 15 epochs, test folds 1–3
+#: (chapter 7 runs two models with it on the synthetic layout within its time budget on two CPU cores).
 FAST = CaseStudyConfig(
     name="fast",
     recipe=RECOMMENDED.replace(n_mels=32, hop_s=0.04, window_s=0.04),
@@ -222,7 +222,7 @@ FAST = CaseStudyConfig(
 )
 
 #: The full protocol: the recommended recipe (64 mel bands, 10 ms hop, full-width models, up to 60
-#: epochs) on all five folds. On the real ESC-50 this is hours on a CPU and minutes on a GPU.
+#: epochs) on all five folds: a long run on a CPU for the real ESC-50; a GPU helps.
 FULL = CaseStudyConfig(name="full", recipe=RECOMMENDED, test_folds=(1, 2, 3, 4, 5), epochs=RECOMMENDED.training.epochs)
 
 
