@@ -56,6 +56,9 @@ def main() -> None:
     print(f"data: {len(data)} clips ({len(train)} train / {len(val)} val / {len(test)} test), features {tuple(features.shape)}, "
           f"prepared in {prep_s:.1f} s; torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}")
 
+    # The first optimiser of a process imports torch._dynamo (seconds, once): pay it before timing.
+    torch.optim.AdamW(torch.nn.Linear(1, 1).parameters())
+
     results = {}
     config = RECOMMENDED.train_config(epochs=args.epochs, early_stopping_patience=6, progress=False, seed=args.seed)
     print(f"{'model':>14} {'params':>8} {'epochs':>6} {'train s':>8} {'acc':>6} {'macroF1':>8} {'ms/clip':>8}")
