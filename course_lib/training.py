@@ -570,7 +570,8 @@ def fit(
             scheduler.step(value)
         history.epoch_time_s.append(time.perf_counter() - start)
 
-        improved = history.best_value is None or (
+        # Without validation data there is nothing to select on: the last epoch is kept.
+        improved = val_loader is None or history.best_value is None or (
             value < history.best_value - config.min_delta if lower_is_better else value > history.best_value + config.min_delta
         )
         if improved:
