@@ -115,6 +115,7 @@ def test_batch_norm_with_a_batch_of_one():
     # 17 examples, batch 16: fit drops the last batch of one instead of crashing BatchNorm1d-style layers.
     history = fit(_model(), _toy(n=17), None, _config(batch_size=16, epochs=2))
     assert history.epochs_run == 2
+    assert history.best_epoch == 2  # without validation data the last epoch is kept
     # The course's models (BatchNorm2d over space) also train on single examples.
     assert fit(_model("crnn"), _toy(n=4), None, _config(batch_size=1, epochs=1)).epochs_run == 1
 
