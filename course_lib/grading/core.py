@@ -37,7 +37,6 @@ from __future__ import annotations
 import copy
 import csv
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -299,10 +298,16 @@ class _Snapshot:
                 self.files[root.resolve()] = root.read_bytes()
             elif root.is_dir():
                 for path in sorted(root.rglob("*")):
-                    if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                    if path.is_file() and not self._ignored(path, root):
                         self.files[path.resolve()] = path.read_bytes()
         self.roots = [Path(p).resolve() for p in paths]
         self.dirs = {d.resolve() for r in self.roots if r.is_dir() for d in [r, *r.rglob("*")] if d.is_dir()}
+
+    @staticmethod
+    def _ignored(path: Path, root: Path) -> bool:
+        # caches and hidden files (otter's .OTTER_LOG, .ipynb_checkpoints) are not the grader's business
+        parts = path.relative_to(root).parts
+        return "__pycache__" in parts or path.suffix == ".pyc" or any(p.startswith(".") for p in parts)
 
     def restore(self) -> list[str]:
         changes = []
@@ -318,9 +323,7 @@ class _Snapshot:
         for root in self.roots:
             if root.is_dir():
                 for path in root.rglob("*"):
-                    if path.is_file() and path.resolve() not in self.files and "__pycache__" not in path.parts:
-                        if path.suffix == ".pyc":
-                            continue
+                    if path.is_file() and path.resolve() not in self.files and not self._ignored(path, root):
                         changes.append(f"created {path}")
                         path.unlink()
                 for folder in sorted(root.rglob("*"), key=lambda d: len(d.parts), reverse=True):
@@ -515,6 +518,3 @@ def summary_text(results: list[SubmissionResult]) -> str:
                  f"{sum(r.status in ('crashed', 'invalid') for r in results)} crashed or invalid.")
     return "\n".join(lines)
 
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
