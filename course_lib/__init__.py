@@ -22,6 +22,10 @@ module                      what it holds (chapter)
 ``course_lib.recipe``       the recommended recipe: features, SpecAugment, training defaults (2)
 ``course_lib.pretrained``   wav2vec 2.0 (download once) and CREPE (offline) encoders, heads (5)
 ``course_lib.cli``          ``python -m course_lib train --root DIR --out OUTDIR`` (4)
+``course_lib.explorer``     STFT resolution table, parameter comparison, live explorer (1)
+``course_lib.experiments``  the pitfalls measured: overfitting, imbalance, leakage, normalisation (6)
+``course_lib.case_study``   ESC-50 five-fold cross-validation, fast / full modes, references (7)
+``course_lib.grading``      the instructor's isolated grader: ``python -m course_lib.grading`` (exercises)
 ==========================  ===========================================================
 
 Modules import one way only: audio I/O → features → data → models → training →
