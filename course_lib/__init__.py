@@ -5,12 +5,13 @@ The package mirrors the book; each module names the chapter that introduces it:
 ==========================  ===========================================================
 module                      what it holds (chapter)
 ==========================  ===========================================================
-``course_lib.audio_io``     load / save audio, mono, cached resampling, length, levels (1)
+``course_lib.audio_io``     load / save audio, mono, resampling (soxr), length, levels (1)
 ``course_lib.features``     log-mel, log spectrogram, MFCC, standardisation (1)
 ``course_lib.plots``        waveform and spectrogram figures, audio players (1)
 ``course_lib.seeding``      one call that seeds Python, NumPy and PyTorch (1)
 ``course_lib.synthetic``    seeded synthetic sound events with onset / offset / SNR metadata (3)
-``course_lib.pipeline``     batched features, on-disk feature cache, tensor datasets, loaders (3)
+``course_lib.pipeline``     threaded batched features, on-disk feature cache, batch datasets, loaders (3)
+``course_lib.timing``       best-of-n wall-clock timing (3)
 ``course_lib.augment``      SpecAugment and waveform augmentations (3)
 ``course_lib.splits``       stratified, grouped and ESC-50 cross-validation splits (3)
 ``course_lib.layouts``      synthetic data written in the ESC-50 / GTZAN / class-folder layouts (3)

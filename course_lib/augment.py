@@ -60,7 +60,12 @@ class SpecAugment(nn.Module):
         ``(batch, channels, n_mels, frames)`` or ``(channels, n_mels, frames)`` → same shape.
         Identity in ``eval()`` mode. Masks come from PyTorch's global random state (seed it with
         :func:`course_lib.seeding.seed_everything`).
+
+    ``accepts_batch = True`` tells :class:`course_lib.pipeline.FeatureDataset` to call it once per
+    batch rather than once per clip.
     """
+
+    accepts_batch = True
 
     def __init__(
         self,

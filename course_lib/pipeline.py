@@ -5,16 +5,22 @@ Introduced in chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``); every late
 The seed chapter decodes, resamples (building a new ``Resample`` kernel each time), and computes the
 mel spectrogram for every clip *in every epoch*. Here the expensive work happens once:
 
-1. :func:`load_clips` decodes, mixes to mono, resamples (cached kernel) and fixes the length of every
-   file once → a ``(N, 1, samples)`` tensor;
-2. :func:`compute_features` computes the log-mel spectrograms of the whole set in batches, without
-   gradients, and standardises each example → ``(N, 1, n_mels, frames)``;
-3. :class:`FeatureCache` keeps those features on disk, keyed by the file (path, size, modification
-   time) and the feature parameters, so a second run skips steps 1–2 and a changed file or a changed
+1. :func:`cached_features` decodes each file once, mixes it to mono, cuts it to length and resamples
+   it (soxr, see :func:`course_lib.audio_io.resample`), computes the log-mel spectrograms a batch
+   of clips at a time without gradients, and standardises each example → ``(N, 1, n_mels, frames)``.
+   Batches are processed by a few threads at once (decoding, resampling and the FFTs release
+   Python's GIL), so every CPU core works, and only a few batches of waveforms are in memory at any
+   time — never the whole dataset's audio;
+2. :class:`FeatureCache` keeps those features on disk, keyed by the file (path, size, modification
+   time) and the feature parameters, so a second run skips step 1 and a changed file or a changed
    parameter recomputes exactly what changed;
-4. :class:`FeatureDataset` serves the cached tensors, applying a cheap per-item ``transform`` such
-   as :class:`course_lib.augment.SpecAugment`; :func:`make_loader` wraps it in a seeded
-   :class:`~torch.utils.data.DataLoader` with settings right for a small CPU.
+3. :class:`FeatureDataset` serves the cached tensors, a whole batch per call (one indexing operation
+   and one :class:`course_lib.augment.SpecAugment` call per batch, not per clip);
+   :func:`make_loader` wraps it in a seeded :class:`~torch.utils.data.DataLoader` with settings right
+   for a small CPU.
+
+:func:`load_clips` (waveforms of many files) and :func:`compute_features` (features of waveforms
+already in memory) are the two halves of step 1 for data that is not on disk or not to be cached.
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -37,6 +46,7 @@ from .features import standardize
 
 __all__ = [
     "compute_features",
+    "default_workers",
     "FeatureDataset",
     "make_loader",
     "load_clip",
@@ -107,18 +117,8 @@ def compute_features(
     outputs: list[torch.Tensor] = []
     starts = range(0, waveforms.shape[0], batch_size)
     try:
-        with torch.no_grad():
-            for start in _progress(starts, total=len(starts), desc="features", enabled=progress):
-                batch = waveforms[start : start + batch_size].to(device)
-                out = feature(batch)
-                if out.ndim != 4:
-                    raise ValueError(
-                        f"the feature module {type(feature).__name__} returned shape {tuple(out.shape)} for a batch "
-                        f"{tuple(batch.shape)}; compute_features needs (batch, channels, n_bins, frames)."
-                    )
-                if standardize:
-                    out = _standardize(out)
-                outputs.append(out.float().cpu())
+        for start in _progress(starts, total=len(starts), desc="features", enabled=progress):
+            outputs.append(_features_of_batch(waveforms[start : start + batch_size], feature, standardize, device))
     finally:
         feature.train(was_training)
     result = torch.cat(outputs)
@@ -132,15 +132,37 @@ def compute_features(
 _standardize = standardize
 
 
+def _features_of_batch(batch: torch.Tensor, feature: nn.Module, standardize: bool, device: torch.device) -> torch.Tensor:
+    """``feature`` (already in eval mode) on one batch, without gradients; standardised; float32 on the CPU."""
+    with torch.no_grad():  # thread-local: every worker thread enters it itself
+        out = feature(batch.to(device))
+    if out.ndim != 4:
+        raise ValueError(
+            f"the feature module {type(feature).__name__} returned shape {tuple(out.shape)} for a batch "
+            f"{tuple(batch.shape)}; compute_features needs (batch, channels, n_bins, frames)."
+        )
+    if standardize:
+        out = _standardize(out)
+    return out.float().cpu()
+
+
 class FeatureDataset(Dataset):
     """A dataset over precomputed features: ``dataset[i]`` is ``(transform(features[i]), labels[i])``.
 
     Args:
         features: ``(N, channels, n_bins, frames)`` tensor (from :func:`compute_features`).
         labels: ``(N,)`` integer class indices.
-        transform: applied to each item ``(channels, n_bins, frames)`` when it is read, e.g. a
+        transform: applied to the features when they are read, e.g. a
             :class:`course_lib.augment.SpecAugment` for the training set (leave it ``None`` for the
             validation and test sets). A module in ``eval()`` mode does nothing.
+
+    Batches: a :class:`~torch.utils.data.DataLoader` asks for a whole batch of indices at once
+    (:meth:`__getitems__`); the dataset answers with one indexing operation, and a transform whose
+    ``accepts_batch`` attribute is true (:class:`~course_lib.augment.SpecAugment`) is called once on
+    the ``(batch, channels, n_bins, frames)`` tensor — masks are still drawn per example. Any other
+    callable is applied item by item to ``(channels, n_bins, frames)``, so a function written for
+    one example keeps working. Calling the dataset per item in Python, as the seed's pipeline does,
+    costs more than the indexing itself (``benchmarks/pipeline.py`` measures it).
 
     The features are shared, not copied: indexing a subset costs no memory.
     """
@@ -177,6 +199,21 @@ class FeatureDataset(Dataset):
         if self.transform is not None:
             x = self.transform(x)
         return x, self.labels[index]
+
+    def __getitems__(self, indices: Sequence[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Items ``indices`` in one call: what a DataLoader uses to fetch a batch.
+
+        Returns a list of ``(features, label)`` pairs, like ``[dataset[i] for i in indices]``, so any
+        ``collate_fn`` works; the pairs are views of one batch tensor.
+        """
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        x = self.features[idx]
+        if self.transform is not None:
+            if getattr(self.transform, "accepts_batch", False):
+                x = self.transform(x)
+            else:
+                x = torch.stack([self.transform(item) for item in x])
+        return list(zip(x.unbind(0), self.labels[idx].unbind(0)))
 
     def subset(self, indices: Sequence[int] | torch.Tensor, transform: Callable | None = None) -> "FeatureDataset":
         """A new dataset over ``indices`` (e.g. one split), with its own ``transform``."""
@@ -235,6 +272,19 @@ def make_loader(
 # From files to tensors, once.
 
 
+def default_workers() -> int:
+    """Threads used to decode and compute features: the CPU cores, at most 4 (``os.cpu_count()``)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _check_workers(workers: int | None) -> int:
+    if workers is None:
+        return default_workers()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer (threads), got {workers!r}.")
+    return workers
+
+
 def load_clip(
     path: str | os.PathLike,
     *,
@@ -242,7 +292,10 @@ def load_clip(
     duration_s: float,
     crop: str = "center",
 ) -> torch.Tensor:
-    """Decode one file, mix to mono, resample to ``sample_rate`` Hz and fix its length.
+    """Decode one file, mix to mono, fix its length and resample it to ``sample_rate`` Hz.
+
+    The length is fixed at the file's own rate *before* resampling, so no time is spent resampling
+    audio that is then thrown away.
 
     Returns:
         ``(1, samples)`` float32 with ``samples = round(duration_s * sample_rate)``.
@@ -251,8 +304,64 @@ def load_clip(
         FileNotFoundError, AudioFileError: the file is missing or cannot be used (names the file).
     """
     waveform, sr = load_audio(path)
-    waveform = resample(to_mono(waveform), sr, sample_rate)
-    return fix_length(waveform, seconds_to_samples(duration_s, sample_rate), mode=crop)  # type: ignore[arg-type]
+    waveform = fix_length(to_mono(waveform), seconds_to_samples(duration_s, sr), mode=crop)  # type: ignore[arg-type]
+    waveform = resample(waveform, sr, sample_rate)
+    return fix_length(waveform, seconds_to_samples(duration_s, sample_rate), mode="start")
+
+
+def _check_clip_settings(on_error: str, crop: str) -> None:
+    if on_error not in ("skip", "raise"):
+        raise ValueError(f"on_error must be 'skip' or 'raise', got {on_error!r}.")
+    if crop not in ("center", "start"):
+        raise ValueError(f"crop must be 'center' or 'start' for a reproducible dataset, got {crop!r}.")
+
+
+def _load_chunk(
+    paths: Sequence[str | os.PathLike], *, sample_rate: int, duration_s: float, crop: str, on_error: str
+) -> tuple[torch.Tensor | None, list[int], list[str]]:
+    """Decode a few files (one batch): ``(waveforms (n, 1, samples) or None, kept positions, skipped files)``."""
+    clips: list[torch.Tensor] = []
+    kept: list[int] = []
+    skipped: list[str] = []
+    for i, path in enumerate(paths):
+        try:
+            clips.append(load_clip(path, sample_rate=sample_rate, duration_s=duration_s, crop=crop))
+        except (AudioFileError, FileNotFoundError) as err:
+            if on_error == "raise":
+                raise
+            skipped.append(f"{path} ({err.problem if isinstance(err, AudioFileError) else 'missing'})")
+            continue
+        kept.append(i)
+    return (torch.stack(clips) if clips else None), kept, skipped
+
+
+def _warn_skipped(skipped: list[str]) -> None:
+    if skipped:
+        message = f"skipped {len(skipped)} file(s) that cannot be decoded: " + "; ".join(skipped)
+        logger.warning(message)
+        warnings.warn(message, stacklevel=3)
+
+
+def _in_threads(tasks: Sequence[Callable[[], object]], workers: int) -> Iterator[object]:
+    """Run ``tasks`` in ``workers`` threads and yield their results in order, with at most
+    ``workers + 1`` unfinished at a time (so memory holds a few batches, not all of them).
+    The first exception is raised here, and the tasks not yet started are cancelled."""
+    if workers == 1:
+        for task in tasks:
+            yield task()
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="course-lib-features")
+    pending: deque[Future] = deque()
+    try:
+        queue = iter(tasks)
+        for task in queue:
+            pending.append(pool.submit(task))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def load_clips(
@@ -264,13 +373,12 @@ def load_clips(
     on_error: str = "skip",
     progress: bool = False,
     batch_size: int = 32,
+    workers: int | None = None,
 ) -> tuple[torch.Tensor, list[int]]:
-    """Decode many files into one ``(N, 1, samples)`` tensor (see :func:`load_clip`), resampling in batches.
+    """Decode many files into one ``(N, 1, samples)`` tensor (see :func:`load_clip`), in parallel threads.
 
-    Each file is decoded, mixed to mono and cut or padded to ``duration_s`` at its *own* rate (so
-    no time is spent resampling audio that is then thrown away); the clips are then grouped by
-    sample rate and resampled ``batch_size`` at a time with the cached kernel, which is several
-    times faster on a CPU than one call per clip.
+    Every waveform is kept in memory: 2000 five-second clips at 22.05 kHz are almost 1 GB. To turn
+    files into features, use :func:`cached_features`, which keeps only a few batches of audio at a time.
 
     Args:
         paths: audio files.
@@ -280,44 +388,35 @@ def load_clips(
         on_error: ``"skip"`` leaves out files that cannot be decoded and gives ONE warning listing
             them all; ``"raise"`` stops at the first.
         progress: show a tqdm progress bar.
-        batch_size: clips per resampling call.
+        batch_size: files per task given to a thread.
+        workers: threads (default :func:`default_workers`).
 
     Returns:
         ``(waveforms, kept)``: ``waveforms`` is ``(len(kept), 1, samples)`` float32 and ``kept`` holds
         the indices into ``paths`` of the files that were decoded, so labels can be filtered to match.
     """
-    if on_error not in ("skip", "raise"):
-        raise ValueError(f"on_error must be 'skip' or 'raise', got {on_error!r}.")
-    if crop not in ("center", "start"):
-        raise ValueError(f"crop must be 'center' or 'start' for a reproducible dataset, got {crop!r}.")
-    n_samples = seconds_to_samples(duration_s, sample_rate)
-    by_rate: dict[int, list[tuple[int, torch.Tensor]]] = {}
+    _check_clip_settings(on_error, crop)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    workers = _check_workers(workers)
+    starts = range(0, len(paths), batch_size)
+    tasks = [
+        (lambda start=start: _load_chunk(paths[start : start + batch_size], sample_rate=sample_rate,
+                                         duration_s=duration_s, crop=crop, on_error=on_error))
+        for start in starts
+    ]
+    chunks: list[torch.Tensor] = []
+    kept: list[int] = []
     skipped: list[str] = []
-    for i, path in enumerate(_progress(paths, total=len(paths), desc="decoding", enabled=progress)):
-        try:
-            waveform, sr = load_audio(path)
-        except (AudioFileError, FileNotFoundError) as err:
-            if on_error == "raise":
-                raise
-            skipped.append(f"{path} ({err.problem if isinstance(err, AudioFileError) else 'missing'})")
-            continue
-        waveform = fix_length(to_mono(waveform), seconds_to_samples(duration_s, sr), mode=crop)  # type: ignore[arg-type]
-        by_rate.setdefault(sr, []).append((i, waveform))
-    if skipped:
-        message = f"skipped {len(skipped)} file(s) that cannot be decoded: " + "; ".join(skipped)
-        logger.warning(message)
-        warnings.warn(message, stacklevel=2)
-    out: dict[int, torch.Tensor] = {}
-    for sr, items in by_rate.items():
-        for start in range(0, len(items), batch_size):
-            chunk = items[start : start + batch_size]
-            batch = torch.stack([w for _, w in chunk])  # (batch, 1, samples at sr)
-            batch = fix_length(resample(batch, sr, sample_rate), n_samples, mode="start")
-            for (i, _), w in zip(chunk, batch):
-                out[i] = w
-    kept = sorted(out)
-    waveforms = torch.stack([out[i] for i in kept]) if kept else torch.zeros(0, 1, n_samples)
-    return waveforms, kept
+    results = _in_threads(tasks, workers)
+    for start, (waveforms, local, missed) in zip(starts, _progress(results, total=len(tasks), desc="decoding", enabled=progress)):
+        if waveforms is not None:
+            chunks.append(waveforms)
+        kept.extend(start + i for i in local)
+        skipped.extend(missed)
+    _warn_skipped(skipped)
+    n_samples = seconds_to_samples(duration_s, sample_rate)
+    return (torch.cat(chunks) if chunks else torch.zeros(0, 1, n_samples)), kept
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,7 +470,8 @@ class FeatureCache:
     * changed feature parameters (another ``n_mels``, hop, sample rate, ...) use another folder.
 
     Entries are written atomically (a temporary file, then a rename), so an interrupted run never
-    leaves a half-written entry; an unreadable entry is recomputed with a warning.
+    leaves a half-written entry; an unreadable entry is recomputed with a warning. Several threads
+    may write at once (:func:`cached_features` does).
 
     Args:
         root: the cache folder (created on demand).
@@ -388,23 +488,31 @@ class FeatureCache:
 
     def get(self, path: str | os.PathLike, signature: str) -> torch.Tensor | None:
         """The cached tensor, or ``None`` when absent or unreadable."""
-        entry = self.entry_path(path, signature)
+        return self.read_entry(self.entry_path(path, signature))
+
+    def put(self, path: str | os.PathLike, signature: str, value: torch.Tensor) -> Path:
+        """Store ``value`` atomically and return the entry's path."""
+        return self.write_entry(self.entry_path(path, signature), value)
+
+    @staticmethod
+    def read_entry(entry: Path) -> torch.Tensor | None:
+        """The tensor stored at ``entry`` (from :meth:`entry_path`), or ``None`` when absent or unreadable."""
         if not entry.exists():
             return None
         try:
             value = torch.load(entry, weights_only=True)
         except Exception as err:  # noqa: BLE001 - any unreadable entry is recomputed
-            warnings.warn(f"feature cache entry {entry} is unreadable ({type(err).__name__}); recomputing it.", stacklevel=2)
+            warnings.warn(f"feature cache entry {entry} is unreadable ({type(err).__name__}); recomputing it.", stacklevel=3)
             return None
         if not isinstance(value, torch.Tensor):
             return None
         return value
 
-    def put(self, path: str | os.PathLike, signature: str, value: torch.Tensor) -> Path:
-        """Store ``value`` atomically and return the entry's path."""
-        entry = self.entry_path(path, signature)
+    @staticmethod
+    def write_entry(entry: Path, value: torch.Tensor) -> Path:
+        """Store ``value`` at ``entry`` atomically (safe when several threads write the same entry)."""
         entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_suffix(f".tmp{os.getpid()}")
+        tmp = entry.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
         torch.save(value.detach().cpu().clone(), tmp)
         os.replace(tmp, entry)
         return entry
@@ -419,30 +527,40 @@ def cached_features(
     crop: str = "center",
     standardize: bool = True,
     cache: FeatureCache | str | os.PathLike | None = None,
-    batch_size: int = 64,
+    batch_size: int = 32,
     on_error: str = "skip",
     progress: bool = False,
+    workers: int | None = None,
 ) -> tuple[torch.Tensor, list[int]]:
     """Features for a list of files, computed once and (optionally) cached on disk.
 
-    Files already in the cache are read from it; the others are decoded, resampled, cut to length,
-    turned into features in batches (:func:`compute_features`) and stored.
+    Files already in the cache are read from it. The others are processed ``batch_size`` files at a
+    time, by ``workers`` threads at once: decode, mono, cut to length, resample (soxr), features of
+    the whole batch without gradients (the per-batch step of :func:`compute_features`), standardise,
+    store in the cache. Decoding, resampling and the FFTs release the GIL, so the threads really run
+    in parallel, and only about ``workers + 1`` batches of waveforms are in memory at any time.
 
     Args:
         paths: audio files.
-        feature: the feature module (e.g. ``LogMelSpectrogram(sample_rate=sample_rate, ...)``).
+        feature: the feature module (e.g. ``LogMelSpectrogram(sample_rate=sample_rate, ...)``); it is
+            put in ``eval()`` mode while it works and its mode is restored afterwards.
         sample_rate: rate the files are resampled to, Hz (must match the feature module's).
         duration_s: clip length, seconds.
-        crop: how to fix the length.
+        crop: how to fix the length (``"center"`` or ``"start"``).
         standardize: standardise each example.
         cache: a :class:`FeatureCache` or a folder for one; ``None`` keeps everything in memory.
-        batch_size: clips per feature batch.
+        batch_size: clips per feature batch (one task for a thread).
         on_error: ``"skip"`` (one warning listing the undecodable files) or ``"raise"``.
-        progress: tqdm progress bars.
+        progress: a tqdm progress bar over the batches.
+        workers: threads (default :func:`default_workers`: the CPU cores, at most 4).
 
     Returns:
-        ``(features, kept)``: ``(len(kept), 1, n_bins, frames)`` and the indices into ``paths`` that
-        were kept.
+        ``(features, kept)``: ``(len(kept), 1, n_bins, frames)`` float32 and the indices into
+        ``paths`` that were kept.
+
+    Raises:
+        ValueError: the feature module's rate differs from ``sample_rate``; no file could be used;
+            NaN or infinite features (the message names the files).
     """
     module_rate = getattr(feature, "sample_rate", None)
     if module_rate is not None and int(module_rate) != int(sample_rate):
@@ -450,6 +568,12 @@ def cached_features(
             f"the feature module expects {module_rate} Hz but the clips are resampled to {sample_rate} Hz; "
             "pass the same rate to both."
         )
+    if not isinstance(feature, nn.Module):
+        raise TypeError(f"feature must be an nn.Module (e.g. LogMelSpectrogram), got {type(feature).__name__}.")
+    _check_clip_settings(on_error, crop)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    workers = _check_workers(workers)
     if cache is not None and not isinstance(cache, FeatureCache):
         cache = FeatureCache(cache)
     signature = feature_signature(
@@ -457,26 +581,52 @@ def cached_features(
     )
     results: dict[int, torch.Tensor] = {}
     todo: list[int] = []
+    entries: dict[int, Path] = {}
     for i, path in enumerate(paths):
-        hit = cache.get(path, signature) if cache is not None and Path(path).exists() else None
-        if hit is not None:
-            results[i] = hit
-            cache.hits += 1  # type: ignore[union-attr]
-        else:
-            todo.append(i)
-    if todo:
-        waveforms, kept_local = load_clips(
-            [paths[i] for i in todo], sample_rate=sample_rate, duration_s=duration_s, crop=crop,
-            on_error=on_error, progress=progress,
+        if cache is not None and Path(path).exists():
+            entries[i] = cache.entry_path(path, signature)
+            hit = cache.read_entry(entries[i])
+            if hit is not None:
+                results[i] = hit
+                cache.hits += 1
+                continue
+        todo.append(i)
+
+    params = list(feature.parameters()) + list(feature.buffers())
+    device = params[0].device if params else torch.device("cpu")
+
+    def task(chunk: list[int]) -> tuple[list[int], torch.Tensor | None, list[str]]:
+        waveforms, local, skipped = _load_chunk(
+            [paths[i] for i in chunk], sample_rate=sample_rate, duration_s=duration_s, crop=crop, on_error=on_error
         )
-        if kept_local:
-            feats = compute_features(waveforms, feature, batch_size=batch_size, standardize=standardize, progress=progress)
-            for j, local in enumerate(kept_local):
-                index = todo[local]
-                results[index] = feats[j]
-                if cache is not None:
-                    cache.put(paths[index], signature, feats[j])
-                    cache.misses += 1
+        if waveforms is None:
+            return [], None, skipped
+        indices = [chunk[j] for j in local]
+        feats = _features_of_batch(waveforms, feature, standardize, device)
+        bad = (~torch.isfinite(feats)).flatten(1).any(dim=1).nonzero().flatten().tolist()
+        if bad:
+            names = ", ".join(str(paths[indices[j]]) for j in bad[:5])
+            raise ValueError(f"NaN or infinite features for {len(bad)} file(s): {names}. Check those files.")
+        if cache is not None:
+            for j, index in enumerate(indices):
+                FeatureCache.write_entry(entries[index], feats[j])
+        return indices, feats, skipped
+
+    chunks = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
+    skipped: list[str] = []
+    was_training = feature.training
+    feature.eval()
+    try:
+        done = _in_threads([lambda chunk=chunk: task(chunk) for chunk in chunks], workers)
+        for indices, feats, missed in _progress(done, total=len(chunks), desc="features", enabled=progress):
+            skipped.extend(missed)
+            for j, index in enumerate(indices):
+                results[index] = feats[j]  # type: ignore[index]
+            if cache is not None:
+                cache.misses += len(indices)
+    finally:
+        feature.train(was_training)
+    _warn_skipped(skipped)
     kept = sorted(results)
     if not kept:
         raise ValueError(f"none of the {len(paths)} files could be turned into features; see the warning above.")

@@ -93,9 +93,11 @@ def test_sample_rates_8k_to_48k_load_and_resample(tmp_path, sample_rate):
     assert abs(peak_hz - 440) < 5
 
 
-# --- the resampling kernel is built once per rate pair ----------------------------------------
+# --- resampling: soxr on the CPU, a cached torchaudio kernel elsewhere ----------------------------
 
-def test_resampler_kernel_is_cached_per_rate_pair(monkeypatch):
+def test_resampler_kernel_is_cached_per_rate_pair_and_cpu_resampling_builds_none(monkeypatch):
+    """Seed defect: a new Resample (a new kernel) per clip. Here a kernel is built once per pair of rates,
+    and only for tensors that need it (GPU or autograd); CPU clips go through soxr and build none."""
     get_resampler.cache_clear()
     built = []
     real = torchaudio.transforms.Resample
@@ -108,11 +110,39 @@ def test_resampler_kernel_is_cached_per_rate_pair(monkeypatch):
     clips = [torch.randn(1, 4410) for _ in range(20)]
     for clip in clips:
         resample(clip, 44100, 22050)
+    assert built == [], "CPU resampling uses soxr: no torchaudio kernel"
+    for clip in clips:
+        resample(clip.clone().requires_grad_(True), 44100, 22050)
     assert len(built) == 1, "one kernel for 20 clips at the same pair of rates"
-    resample(clips[0], 48000, 22050)
+    resample(clips[0].clone().requires_grad_(True), 48000, 22050)
     assert len(built) == 2
     assert get_resampler(44100, 22050) is get_resampler(44100, 22050)
     get_resampler.cache_clear()
+
+
+@pytest.mark.parametrize("orig_sr, new_sr", [(44100, 22050), (48000, 22050), (44100, 16000), (8000, 16000)])
+def test_soxr_and_torchaudio_resampling_agree_below_the_cutoff(orig_sr, new_sr):
+    """The CPU path (soxr) and the GPU / autograd path (torchaudio) give the same length, and the
+    same signal for content well inside the passband; the batch axes are kept."""
+    t = torch.arange(orig_sr) / orig_sr  # 1 s
+    x = torch.stack([torch.sin(2 * math.pi * f * t) for f in (220.0, 1000.0, 3000.0)]).reshape(3, 1, -1)
+    fast = resample(x, orig_sr, new_sr)
+    slow = resample(x.clone().requires_grad_(True), orig_sr, new_sr).detach()
+    assert fast.shape == slow.shape == (3, 1, math.ceil(orig_sr * new_sr / orig_sr))
+    assert fast.dtype == torch.float32
+    # away from the edges (both filters ramp in differently), the two agree to about -40 dB
+    inner = slice(new_sr // 10, -new_sr // 10)
+    error = (fast[..., inner] - slow[..., inner]).pow(2).mean() / slow[..., inner].pow(2).mean()
+    assert error < 1e-4, f"relative error {error:.2e}"
+
+
+def test_resample_keeps_float64_and_handles_half_precision_and_tiny_inputs():
+    x64 = torch.randn(2, 441, dtype=torch.float64)
+    assert resample(x64, 44100, 22050).dtype == torch.float64
+    half = torch.randn(1, 441).to(torch.bfloat16)
+    out = resample(half, 44100, 22050)
+    assert out.dtype == torch.bfloat16 and out.shape == (1, 221)
+    assert resample(torch.randn(1, 3), 44100, 16000).shape == (1, 2)
 
 
 def test_resample_same_rate_is_identity_and_validates_rates():

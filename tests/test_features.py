@@ -105,6 +105,16 @@ def test_bad_inputs_to_feature_modules():
     mel = LogMelSpectrogram(sample_rate=16000)
     with pytest.raises(ValueError, match="NaN"):
         mel(torch.full((1, 4096), float("nan")))
+    one_inf = torch.zeros(2, 1, 4096)
+    one_inf[1, 0, 7] = float("inf")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        mel(one_inf)
+    # finite samples whose sum overflows float16 are still accepted (the quick check falls back to the full one)
+    loud = torch.ones(1, 70000, dtype=torch.float16)
+    assert not torch.isfinite(loud.sum())
+    from course_lib.features import _check_waveform
+
+    _check_waveform(loud, 1024, 16000, "test")
     with pytest.raises(TypeError):
         mel(torch.zeros(1, 4096, dtype=torch.int16))
     with pytest.raises(ValueError, match="shape"):
