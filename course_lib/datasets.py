@@ -173,10 +173,14 @@ class AudioFileDataset(Dataset):
         cache: FeatureCache | str | os.PathLike | None = None,
         standardize: bool = True,
         transform=None,
-        batch_size: int = 64,
+        batch_size: int = 32,
         progress: bool = False,
+        workers: int | None = None,
     ) -> tuple[FeatureDataset, list[int]]:
-        """Decode every clip once, compute features in batches, optionally cache them on disk.
+        """Decode every clip once, compute features in batches and threads, optionally cache them on disk.
+
+        See :func:`course_lib.pipeline.cached_features` for ``cache``, ``standardize``, ``batch_size``,
+        ``progress`` and ``workers``; ``transform`` is the returned dataset's (e.g. SpecAugment).
 
         Returns:
             ``(features, kept)``: a :class:`~course_lib.pipeline.FeatureDataset` and the indices into
@@ -185,7 +189,7 @@ class AudioFileDataset(Dataset):
         """
         feats, kept = cached_features(
             self.files, feature, sample_rate=self.sample_rate, duration_s=self.duration_s, crop=self.crop,
-            standardize=standardize, cache=cache, batch_size=batch_size, progress=progress,
+            standardize=standardize, cache=cache, batch_size=batch_size, progress=progress, workers=workers,
         )
         labels = torch.tensor([self.labels[i] for i in kept], dtype=torch.long)
         return FeatureDataset(feats, labels, transform), kept
