@@ -157,6 +157,6 @@ RECOMMENDED = Recipe()
 COMPACT_MODELS: dict[str, dict] = {
     "simple_cnn": {"channels": (8, 16, 32, 64)},
     "attention_cnn": {"channels": (8, 16, 32, 64)},
-    "audio_rnn": {"hidden": 32, "num_layers": 1},
+    "audio_rnn": {"filters": 32, "hidden": 32, "num_layers": 1},
     "crnn": {"channels": (8, 16, 32), "n_time_pools": 2, "hidden": 32},
 }

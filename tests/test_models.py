@@ -8,6 +8,7 @@ import torch
 from course_lib.models import (
     MODELS,
     AttentionPool,
+    AudioRNN,
     build_model,
     count_parameters,
     layer_shapes,
@@ -109,3 +110,68 @@ def test_attention_pool_is_a_convex_combination():
     pooled, weights = pool(frames)
     torch.testing.assert_close(pooled, (frames * weights[:, None, :]).sum(-1))
     assert pooled.shape == (3, 6) and weights.shape == (3, 10)
+
+
+# --- AudioRNN's frame encoder (chapter 4) ---------------------------------------------------------
+
+
+def test_audio_rnn_encoder_reads_each_frame_on_its_own():
+    """The encoder mixes no frames beyond the delta window and the time pooling: changing one input
+    frame changes only the LSTM steps whose frames lie within DELTA_WIN_FRAMES // 2 of it."""
+    from course_lib.models.audio_rnn import DELTA_WIN_FRAMES
+
+    torch.manual_seed(0)
+    model = AudioRNN(N_CLASSES, n_mels=32, filters=8, time_pool=2).eval()
+    x = torch.randn(1, 1, 32, 40)
+    changed = x.clone()
+    changed[..., 20] += 3.0
+    with torch.no_grad():
+        differs = (model.encoder(x) - model.encoder(changed)).abs().amax(dim=-1)[0] > 1e-6  # (steps,)
+    reach = DELTA_WIN_FRAMES // 2
+    touched = set(range((20 - reach) // 2, (20 + reach) // 2 + 1))
+    assert {int(i) for i in differs.nonzero()} <= touched and differs.any()
+
+
+def test_audio_rnn_encoder_filters_are_shared_along_frequency():
+    """A pattern moved up by one region (16 of 64 bands) gives the same features, one region up:
+    what is learnt at one pitch is found at another."""
+    torch.manual_seed(0)
+    model = AudioRNN(N_CLASSES, n_mels=64, filters=8, freq_regions=4).eval()
+    low = torch.zeros(1, 1, 64, 20)
+    low[0, 0, 4:10] = torch.randn(6, 20)  # inside region 0, clear of its edges
+    high = torch.roll(low, shifts=16, dims=2)  # the same pattern in region 1
+    with torch.no_grad():
+        f_low = model.encoder(low).unflatten(-1, (8, 4))  # (1, steps, filters, regions)
+        f_high = model.encoder(high).unflatten(-1, (8, 4))
+    torch.testing.assert_close(f_high[..., 1], f_low[..., 0])
+    torch.testing.assert_close(f_high[..., 0], f_low[..., 1])
+
+
+@pytest.mark.parametrize("time_pool", [1, 2, 3])
+def test_audio_rnn_attention_covers_the_input_frames(time_pool):
+    torch.manual_seed(0)
+    model = AudioRNN(N_CLASSES, n_mels=32, filters=8, hidden=8, num_layers=1, time_pool=time_pool).eval()
+    assert model.min_frames == model.time_stride == time_pool
+    with torch.no_grad():
+        _, attention = model(torch.randn(2, 1, 32, 31), return_attention=True)
+    assert attention.shape == (2, 31) and (attention >= 0).all()
+    torch.testing.assert_close(attention.sum(-1), torch.ones(2))
+    dropped = 31 % time_pool
+    if dropped:
+        assert (attention[:, -dropped:] == 0).all()  # frames the pooling drops get no weight
+    # the shortest clip, batch of one, training mode
+    model.train()
+    model(torch.randn(1, 1, 32, time_pool)).sum().backward()
+
+
+def test_audio_rnn_sizes_follow_configuration_and_bad_sizes_are_named():
+    model = AudioRNN(N_CLASSES, n_mels=48, filters=12, freq_regions=3, hidden=10)
+    assert model.lstm.input_size == 12 * 3 and model.lstm.hidden_size == 10
+    assert model.encoder.layers[0].kernel_size == (5, 1)  # along frequency only: one frame at a time
+    with pytest.raises(ValueError, match="kernel_bands must be odd"):
+        AudioRNN(N_CLASSES, n_mels=64, kernel_bands=4)
+    with pytest.raises(ValueError, match="n_mels"):
+        AudioRNN(N_CLASSES, n_mels=3, freq_regions=4)
+    for name, value in (("filters", 0), ("freq_regions", 0), ("time_pool", 0), ("kernel_bands", 0)):
+        with pytest.raises(ValueError, match=name):
+            AudioRNN(N_CLASSES, n_mels=64, **{name: value})

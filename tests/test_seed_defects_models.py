@@ -113,11 +113,17 @@ def test_crnn_last_time_step_of_bidirectional_gru():
         torch.testing.assert_close(*seed_readout)
 
 
-def test_audio_rnn_input_size_hard_coded_to_128():
-    """Seed: AudioRNN(input_size=128) was separate from the features; 64-band input crashed in the LSTM."""
-    model = AudioRNN(n_classes=3, n_mels=64)
-    assert model.lstm.input_size == 64
-    assert model(torch.randn(2, 1, 64, 30)).shape == (2, 3)
+@pytest.mark.parametrize("n_mels", [40, 64, 96])
+def test_audio_rnn_input_size_hard_coded_to_128(n_mels):
+    """Seed: AudioRNN(input_size=128) was separate from the features; 64-band input crashed in the LSTM.
+    Now the frame encoder is built for the model's n_mels and the LSTM's input size is the size of
+    the encoder's output (filters x frequency regions), checked by running both."""
+    model = AudioRNN(n_classes=3, n_mels=n_mels)
+    assert model.encoder.n_mels == n_mels
+    assert model.lstm.input_size == model.encoder.output_size == model.filters * model.freq_regions
+    x = torch.randn(2, 1, n_mels, 30)
+    assert model.encoder(x).shape == (2, 30 // model.time_stride, model.lstm.input_size)
+    assert model(x).shape == (2, 3)
 
 
 def test_audio_rnn_wrong_shape_comment_and_silent_squeeze():
