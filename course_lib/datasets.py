@@ -173,7 +173,7 @@ class AudioFileDataset(Dataset):
         cache: FeatureCache | str | os.PathLike | None = None,
         standardize: bool = True,
         transform=None,
-        batch_size: int = 32,
+        batch_size: int = 16,
         progress: bool = False,
         workers: int | None = None,
     ) -> tuple[FeatureDataset, list[int]]:

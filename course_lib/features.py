@@ -155,7 +155,17 @@ class LogMelSpectrogram(nn.Module):
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         _check_waveform(waveform, self.n_fft, self.sample_rate, type(self).__name__)
-        return self.to_db(self.mel(waveform))
+        spec = self.mel.spectrogram
+        if spec.power != 2.0:
+            return self.to_db(self.mel(waveform))
+        # The same as self.mel(waveform), a little faster: the power spectrum as re² + im² rather than
+        # torchaudio's |X| ** 2, which takes a square root (inside abs) only to square it again.
+        stft = torchaudio.functional.spectrogram(
+            waveform, spec.pad, spec.window, spec.n_fft, spec.hop_length, spec.win_length, None,
+            spec.normalized, spec.center, spec.pad_mode, spec.onesided,
+        )
+        power = stft.real.square() + stft.imag.square()
+        return self.to_db(self.mel.mel_scale(power))
 
 
 class LogSpectrogram(nn.Module):

@@ -49,6 +49,18 @@ def test_wav_bit_depths_load_as_float32_in_range(tmp_path, subtype, tolerance):
     assert (y - x).abs().max().item() <= tolerance + 1e-9
 
 
+@pytest.mark.parametrize("suffix, subtype", [(".wav", "PCM_16"), (".wav", "PCM_24"), (".flac", "PCM_16"), (".flac", "PCM_24")])
+def test_integer_fast_path_gives_exactly_libsndfile_float_values(tmp_path, suffix, subtype):
+    """load_audio reads 16- and 24-bit files as integers and scales them itself (faster): the values
+    must be bit-for-bit those of libsndfile's own float conversion, extremes included."""
+    x = _tone(16000, channels=2)
+    x[0, :4] = torch.tensor([1.0, -1.0, 0.99999, -0.99999])  # full scale, both signs
+    path = save_audio(tmp_path / f"clip{suffix}", x, 16000, subtype=subtype)
+    reference, _ = sf.read(str(path), dtype="float32", always_2d=True)
+    y, _ = load_audio(path)
+    assert torch.equal(y, torch.from_numpy(reference.T.copy()))
+
+
 @pytest.mark.parametrize("suffix", [".flac", ".ogg"])
 def test_flac_and_ogg(tmp_path, suffix):
     x = _tone(22050, duration_s=0.5, channels=2)

@@ -129,3 +129,17 @@ def test_top_db_limits_the_range_per_example():
     out = mel(x)
     ranges = out.amax(dim=(1, 2, 3)) - out.amin(dim=(1, 2, 3))
     assert (ranges <= 80.0 + 1e-3).all()
+
+
+@pytest.mark.parametrize("power", [1.0, 2.0])
+@pytest.mark.parametrize("window", ["hann", "hamming"])
+def test_logmel_equals_torchaudio_melspectrogram_then_db(power, window):
+    """LogMelSpectrogram computes the power spectrum itself (re² + im², no square root): the result is
+    torchaudio's MelSpectrogram + AmplitudeToDB, for every layout."""
+    torch.manual_seed(0)
+    module = LogMelSpectrogram(sample_rate=16000, n_fft=512, hop_length=160, win_length=400, n_mels=40,
+                               f_min_hz=20.0, power=power, window=window)
+    for shape in [(3200,), (2, 3200), (3, 1, 3200)]:
+        x = torch.randn(shape) * 0.1
+        expected = module.to_db(module.mel(x))
+        torch.testing.assert_close(module(x), expected, rtol=1e-5, atol=1e-4)

@@ -108,11 +108,21 @@ def test_a_loader_fetches_a_whole_batch_in_one_call_and_masks_per_example():
     assert all(m.any() for m in masks) and not all(torch.equal(masks[0], m) for m in masks[1:])
     assert torch.all(feats == 1)  # the cached features are never modified
     # without a transform: exactly what item-by-item indexing gives, also through a plain DataLoader
+    # (default_collate re-stacks the pairs) and a Subset (which forwards __getitems__)
     plain = FeatureDataset(torch.randn(10, 1, 8, 6), labels)
-    for loader in (make_loader(plain, batch_size=3, shuffle=False), torch.utils.data.DataLoader(plain, batch_size=3)):
+    loaders = (
+        make_loader(plain, batch_size=3, shuffle=False),
+        torch.utils.data.DataLoader(plain, batch_size=3),
+        make_loader(torch.utils.data.Subset(plain, list(range(10))), batch_size=3, shuffle=False),
+    )
+    for loader in loaders:
         got = list(loader)
         assert torch.equal(torch.cat([b[0] for b in got]), plain.features)
         assert torch.equal(torch.cat([b[1] for b in got]), labels)
+    # make_loader's collate passes the batch tensors on as they are: no second copy
+    fetched = plain.__getitems__([0, 1, 2])
+    inputs, targets = make_loader(plain, batch_size=3, shuffle=False).collate_fn(fetched)
+    assert inputs is fetched.inputs and targets is fetched.labels
 
 
 def test_a_transform_written_for_one_example_is_applied_item_by_item():
@@ -271,7 +281,7 @@ def test_duplicate_paths_share_one_cache_entry_safely(tmp_path):
     cache = FeatureCache(tmp_path / "cache")
     feats, kept = cached_features(paths * 3, _feature(), sample_rate=SR, duration_s=0.5, cache=cache, workers=3, batch_size=1)
     assert kept == list(range(6)) and torch.equal(feats[0], feats[2]) and torch.equal(feats[1], feats[5])
-    assert len(list((tmp_path / "cache").rglob("*.pt"))) == 2 and not list((tmp_path / "cache").rglob("*.tmp*"))
+    assert len(list((tmp_path / "cache").rglob("*.npy"))) == 2 and not list((tmp_path / "cache").rglob("*.tmp*"))
 
 
 def test_cached_features_hits_misses_and_equals_uncached(tmp_path):
@@ -335,7 +345,7 @@ def test_unreadable_cache_entry_is_recomputed(tmp_path):
     cache = FeatureCache(tmp_path / "cache")
     feature = _feature()
     good, _ = cached_features(paths, feature, sample_rate=SR, duration_s=0.5, cache=cache)
-    entry = next((tmp_path / "cache").rglob("*.pt"))
+    entry = next((tmp_path / "cache").rglob("*.npy"))
     entry.write_bytes(b"garbage")
     with pytest.warns(UserWarning, match="unreadable"):
         again, _ = cached_features(paths, feature, sample_rate=SR, duration_s=0.5, cache=cache)
