@@ -10,7 +10,7 @@ from typing import overload, Literal
 import torch
 from torch import nn
 
-from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, channels_last, conv_block, spread_attention
+from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, conv_stack, spread_attention
 
 __all__ = ["AttentionCNN"]
 
@@ -52,23 +52,11 @@ class AttentionCNN(AudioClassifier):
         dropout: float = 0.3,
     ) -> None:
         super().__init__()
+        features, self.freq_pools, self.time_pools = conv_stack(tuple(channels), n_time_pools)
         channels = tuple(channels)
-        if not channels:
-            raise ValueError("channels must name at least one convolution block.")
-        for i, c in enumerate(channels):
-            _check_positive_int(c, f"channels[{i}]")
-        if isinstance(n_time_pools, bool) or not isinstance(n_time_pools, int) or not 0 <= n_time_pools <= len(channels):
-            raise ValueError(f"n_time_pools must be an integer in [0, {len(channels)}], got {n_time_pools!r}.")
-        self.freq_pools = (2,) * len(channels)
-        self.time_pools = tuple(2 if i < n_time_pools else 1 for i in range(len(channels)))
         self._init_sizes(n_classes, n_mels)
         self.channels = channels
-        blocks = []
-        in_channels = 1
-        for out_channels, time_pool in zip(channels, self.time_pools):
-            blocks.append(conv_block(in_channels, out_channels, (2, time_pool)))
-            in_channels = out_channels
-        self.features = channels_last(nn.Sequential(*blocks))
+        self.features = features
         self.attention = AttentionPool(channels[-1])
         self.classifier = nn.Sequential(
             nn.Linear(channels[-1], _check_positive_int(hidden, "hidden")),

@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["AudioClassifier", "AttentionPool", "pooled_length", "spread_attention", "conv_block"]
+__all__ = ["AudioClassifier", "AttentionPool", "pooled_length", "spread_attention", "conv_block", "conv_stack"]
 
 
 def pooled_length(length: int, factors: tuple[int, ...]) -> int:
@@ -169,6 +169,36 @@ def conv_block(in_channels: int, out_channels: int, pool: tuple[int, int]) -> nn
         layers.append(nn.MaxPool2d(pool))
     layers += [nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True)]
     return nn.Sequential(*layers)
+
+
+def conv_stack(channels: tuple[int, ...], n_time_pools: int) -> tuple[nn.Module, tuple[int, ...], tuple[int, ...]]:
+    """A stack of :func:`conv_block` s that halve frequency in every block and time in the first ``n_time_pools``.
+
+    Args:
+        channels: output channels of each block (at least one block).
+        n_time_pools: how many of the first blocks also halve the time axis (0 … ``len(channels)``).
+
+    Returns:
+        ``(stack, freq_pools, time_pools)``: the blocks in ``channels_last`` layout, mapping
+        ``(batch, 1, n_mels, frames)`` to ``(batch, channels[-1], n_mels // 2**len(channels), frames // 2**n_time_pools)``,
+        and the pooling factor of each block along frequency and time (for
+        :class:`AudioClassifier`'s ``freq_pools`` / ``time_pools``).
+    """
+    channels = tuple(channels)
+    if not channels:
+        raise ValueError("channels must name at least one convolution block.")
+    for i, c in enumerate(channels):
+        _check_positive_int(c, f"channels[{i}]")
+    if isinstance(n_time_pools, bool) or not isinstance(n_time_pools, int) or not 0 <= n_time_pools <= len(channels):
+        raise ValueError(f"n_time_pools must be an integer in [0, {len(channels)}], got {n_time_pools!r}.")
+    freq_pools = (2,) * len(channels)
+    time_pools = tuple(2 if i < n_time_pools else 1 for i in range(len(channels)))
+    blocks = []
+    in_channels = 1
+    for out_channels, time_pool in zip(channels, time_pools):
+        blocks.append(conv_block(in_channels, out_channels, (2, time_pool)))
+        in_channels = out_channels
+    return channels_last(nn.Sequential(*blocks)), freq_pools, time_pools
 
 
 def channels_last(module: nn.Module) -> nn.Module:
