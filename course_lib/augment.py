@@ -108,12 +108,22 @@ class SpecAugment(nn.Module):
             return spec
         single = spec.ndim == 3
         x = spec.unsqueeze(0) if single else spec  # iid masks need the 4-D layout
+        batch, channels, n_bins, frames = x.shape
+        # torchaudio draws the masks; they are drawn on a one-column (one-row) tensor of ones and
+        # applied to the spectrogram once, together: the same masks (the draws depend only on the
+        # batch, channel and axis sizes) for one pass over the data instead of one per mask.
+        masked = torch.zeros(batch, channels, n_bins, frames, dtype=torch.bool, device=x.device)
         if self.freq_mask_param > 0:
+            probe = x.new_ones(batch, channels, n_bins, 1)
             for _ in range(self.n_freq_masks):
-                x = self.freq_mask(x, mask_value=self.mask_value)
+                probe = self.freq_mask(probe, mask_value=0.0)
+            masked |= probe == 0
         if self.time_mask_param > 0:
+            probe = x.new_ones(batch, channels, 1, frames)
             for _ in range(self.n_time_masks):
-                x = self.time_mask(x, mask_value=self.mask_value)
+                probe = self.time_mask(probe, mask_value=0.0)
+            masked |= probe == 0
+        x = x.masked_fill(masked, self.mask_value)
         return x.squeeze(0) if single else x
 
     def extra_repr(self) -> str:

@@ -121,3 +121,21 @@ def test_seed_gain_augmentation_does_nothing_under_per_example_standardisation()
     raw_aug = compute_features(louder, feature, standardize=False)
     assert (raw_plain - raw_aug).abs().max() > 1.0
     assert torch.allclose(standardize(raw_plain), standardize(raw_aug), atol=1e-3)
+
+
+@pytest.mark.parametrize("shape", [(4, 1, 32, 50), (2, 3, 16, 20), (1, 32, 50)])
+def test_specaugment_equals_torchaudio_masks_applied_one_after_another(shape):
+    """SpecAugment draws its masks with torchaudio on a probe and applies them in one pass: exactly the
+    result of applying torchaudio's FrequencyMasking / TimeMasking to the spectrogram one by one."""
+    spec = torch.randn(shape)
+    augment = SpecAugment(freq_mask_param=8, time_mask_param=12, n_freq_masks=2, n_time_masks=2, mask_value=-1.5)
+    torch.manual_seed(3)
+    fast = augment(spec)
+    torch.manual_seed(3)
+    slow = spec.unsqueeze(0) if spec.ndim == 3 else spec
+    for _ in range(2):
+        slow = augment.freq_mask(slow, mask_value=-1.5)
+    for _ in range(2):
+        slow = augment.time_mask(slow, mask_value=-1.5)
+    slow = slow.squeeze(0) if spec.ndim == 3 else slow
+    assert torch.equal(fast, slow) and (fast == -1.5).any()
