@@ -71,6 +71,17 @@ def _progress(iterable, *, total: int, desc: str, enabled: bool):
     return tqdm(iterable, total=total, desc=desc, leave=False)
 
 
+def _check_batch_size(batch_size: int) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+
+
+def _module_device(module: nn.Module) -> torch.device:
+    """Where a module's parameters / buffers live (the CPU for a module without any)."""
+    tensors = list(module.parameters()) + list(module.buffers())
+    return tensors[0].device if tensors else torch.device("cpu")
+
+
 def compute_features(
     waveforms: torch.Tensor,
     feature: nn.Module,
@@ -107,13 +118,11 @@ def compute_features(
         )
     if waveforms.shape[0] == 0:
         raise ValueError("compute_features got an empty set of waveforms (N = 0).")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    _check_batch_size(batch_size)
     if not isinstance(feature, nn.Module):
         raise TypeError(f"feature must be an nn.Module (e.g. LogMelSpectrogram), got {type(feature).__name__}.")
     if device is None:
-        params = list(feature.parameters()) + list(feature.buffers())
-        device = params[0].device if params else torch.device("cpu")
+        device = _module_device(feature)
     feature = feature.to(device)
     was_training = feature.training
     feature.eval()
@@ -271,8 +280,7 @@ def make_loader(
         num_workers: worker processes.
         drop_last: drop a last, smaller batch (useful with BatchNorm and a batch of 1).
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    _check_batch_size(batch_size)
     if sampler is not None and shuffle:
         raise ValueError("make_loader: pass shuffle=False with a sampler; the sampler already decides the order.")
     if len(dataset) == 0:  # type: ignore[arg-type]
@@ -420,8 +428,7 @@ def load_clips(
         the indices into ``paths`` of the files that were decoded, so labels can be filtered to match.
     """
     _check_clip_settings(on_error, crop)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    _check_batch_size(batch_size)
     workers = _check_workers(workers)
     starts = range(0, len(paths), batch_size)
     tasks = [
@@ -599,8 +606,7 @@ def cached_features(
     if not isinstance(feature, nn.Module):
         raise TypeError(f"feature must be an nn.Module (e.g. LogMelSpectrogram), got {type(feature).__name__}.")
     _check_clip_settings(on_error, crop)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    _check_batch_size(batch_size)
     workers = _check_workers(workers)
     if cache is not None and not isinstance(cache, FeatureCache):
         cache = FeatureCache(cache)
@@ -620,8 +626,7 @@ def cached_features(
                 continue
         todo.append(i)
 
-    params = list(feature.parameters()) + list(feature.buffers())
-    device = params[0].device if params else torch.device("cpu")
+    device = _module_device(feature)
 
     def task(chunk: list[int]) -> tuple[list[int], torch.Tensor | None, list[str]]:
         waveforms, local, skipped = _load_chunk(
