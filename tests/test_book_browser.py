@@ -308,10 +308,10 @@ def test_extension_list_is_jupyter_books_default_without_thebe():
 
     default = get_default_sphinx_config()["extensions"]
     ours = _book_sphinx_config()["extensions"]
-    expected = [name for name in default if name != "sphinx_thebe"] + ["offline_book"]
+    expected = [name for name in default if name != "sphinx_thebe"] + ["offline_book", "course_pages"]
     assert sorted(ours) == sorted(expected), (
         f"book/_config.yml extensions {ours} differ from Jupyter Book's default list without "
-        f"sphinx_thebe, plus offline_book: {expected}"
+        f"sphinx_thebe, plus offline_book and course_pages: {expected}"
     )
 
 
