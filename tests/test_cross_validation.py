@@ -1,8 +1,9 @@
 """The official ESC-50 cross-validation (chapter 7): folds disjoint, sources never split, every clip tested once.
 
 Checked on the synthetic ESC-50 layout (written by ``course_lib.layouts``, read by
-``course_lib.datasets``) and on the real metadata sample ``../shared/data/esc50/esc50_meta_sample.csv``
-read unchanged.
+``course_lib.datasets``), on ``tests/data/esc50_meta_fixture.csv`` (ESC-50's format, written by us)
+and, where ``../shared`` is beside the repository, on the real metadata sample
+``../shared/data/esc50/esc50_meta_sample.csv`` read unchanged.
 """
 
 from __future__ import annotations
@@ -63,6 +64,18 @@ def test_synthetic_layout_has_multi_take_sources(synthetic_esc50):
 @pytest.mark.parametrize("val_fraction", [0.0, 0.25])
 def test_cv_on_synthetic_layout(synthetic_esc50, val_fraction):
     folds, groups = synthetic_esc50.folds, synthetic_esc50.groups
+    splits = esc50_cv_folds(folds, groups=groups, val_fraction=val_fraction, seed=0)
+    check_protocol(splits, folds, groups)
+    if val_fraction:
+        assert all(len(s.val) > 0 for s in splits)
+
+
+@pytest.mark.parametrize("val_fraction", [0.0, 0.2])
+def test_cv_on_metadata_in_the_official_format(test_data, val_fraction):
+    rows = read_esc50_meta(test_data / "esc50_meta_fixture.csv")
+    folds = [r.fold for r in rows]
+    groups = [r.src_file for r in rows]
+    assert max(Counter(groups).values()) >= 2
     splits = esc50_cv_folds(folds, groups=groups, val_fraction=val_fraction, seed=0)
     check_protocol(splits, folds, groups)
     if val_fraction:

@@ -25,15 +25,43 @@ from course_lib.layouts import esc50_config, write_esc50_layout, write_folder_la
 from course_lib.splits import esc50_cv_folds, grouped_split, stratified_split
 from course_lib.synthetic import SyntheticConfig
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SMALL = SyntheticConfig(sample_rate=8000, duration_s=0.5, event_duration_s=(0.1, 0.2), class_names=("rising_chirp", "falling_chirp", "am_tone"))
 
 
-# ------------------------------------------------------------------ real metadata from ../shared
+# ------------------------------------------------------------------ the official formats
 
 
-def test_real_esc50_metadata_sample_parses_unchanged():
-    rows = read_esc50_meta(SHARED / "esc50" / "esc50_meta_sample.csv")
+def test_esc50_metadata_in_the_official_format_parses_unchanged(test_data):
+    rows = read_esc50_meta(test_data / "esc50_meta_fixture.csv")
+    assert len(rows) == 40
+    assert {r.fold for r in rows} == {1, 2, 3, 4, 5}
+    assert {r.target: r.category for r in rows} == {1: "rooster", 3: "cow", 10: "rain", 38: "clock_tick", 46: "church_bells"}
+    assert {r.category for r in rows if r.esc10} == {"rooster", "rain", "clock_tick"}
+    assert rows[0].filename == "1-900107-A-1.wav" and rows[0].fold == 1 and rows[0].target == 1
+    assert rows[0].src_file == "900107" and rows[0].take == "A" and rows[0].esc10 is True
+    assert {r.take for r in rows} == {"A", "B", "C"}
+    for r in rows:  # the file name encodes fold, source, take and target
+        assert r.filename == f"{r.fold}-{r.src_file}-{r.take}-{r.target}.wav"
+
+
+def test_gtzan_filtered_split_sizes_and_disjointness():
+    ids = {s: gtzan_track_ids(s) for s in ("train", "valid", "test")}
+    assert [len(ids[s]) for s in ("train", "valid", "test")] == [443, 197, 290]
+    assert len(set().union(*map(set, ids.values()))) == 930  # no track in two parts
+    assert "jazz.00054" in ids["train"]
+    for track in ids["train"] + ids["valid"] + ids["test"]:
+        genre, number = track.split(".")
+        assert genre in {"blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"}
+        assert len(number) == 5 and number.isdigit()
+    with pytest.raises(ValueError, match="split"):
+        gtzan_track_ids("validation")
+
+
+# ------------------------------------------------------------------ cross-checks against ../shared
+
+
+def test_real_esc50_metadata_sample_parses_unchanged(shared_dir, test_data):
+    rows = read_esc50_meta(shared_dir / "data" / "esc50" / "esc50_meta_sample.csv")
     assert len(rows) == 414
     assert {r.fold for r in rows} <= {1, 2, 3, 4, 5} and len({r.fold for r in rows}) >= 4
     assert {r.target for r in rows} <= set(range(50))
@@ -45,17 +73,17 @@ def test_real_esc50_metadata_sample_parses_unchanged():
     categories = {}
     for r in rows:
         assert categories.setdefault(r.target, r.category) == r.category
+    # Our fixture's categories carry their real targets and ESC-10 flags.
+    fixture = read_esc50_meta(test_data / "esc50_meta_fixture.csv")
+    real = {r.target: (r.category, r.esc10) for r in rows}
+    assert {r.target: (r.category, r.esc10) for r in fixture}.items() <= real.items()
 
 
-def test_torchaudio_gtzan_split_matches_the_published_lists():
+def test_torchaudio_gtzan_split_matches_the_published_lists(shared_dir):
     for split, name in (("train", "train_filtered.txt"), ("valid", "valid_filtered.txt"), ("test", "test_filtered.txt")):
-        published = [line.strip() for line in (SHARED / "gtzan" / name).read_text().splitlines() if line.strip()]
+        published = [line.strip() for line in (shared_dir / "data" / "gtzan" / name).read_text().splitlines() if line.strip()]
         ours = [f"{i.split('.')[0]}/{i}.wav" for i in gtzan_track_ids(split)]
         assert ours == published, split
-    sizes = [len(gtzan_track_ids(s)) for s in ("train", "valid", "test")]
-    assert sizes == [443, 197, 290]
-    assert len(set().union(*(set(gtzan_track_ids(s)) for s in ("train", "valid", "test")))) == 930
-    assert "jazz.00054" in gtzan_track_ids("train")
 
 
 # ------------------------------------------------------------------ ESC-50 layout
