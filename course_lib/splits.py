@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Split", "stratified_split", "grouped_split", "esc50_cv_folds"]
+__all__ = ["Split", "stratified_split", "grouped_split", "stratified_grouped_split", "esc50_cv_folds"]
 
 
 @dataclass
@@ -182,3 +182,67 @@ def esc50_cv_folds(
             train = train[inner.train]
         splits.append(Split(train, val, test))
     return splits
+
+
+def stratified_grouped_split(
+    labels: Sequence[int] | torch.Tensor,
+    groups: Sequence[object] | torch.Tensor,
+    *,
+    val_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    seed: int = 0,
+) -> Split:
+    """A split that is grouped (a group never sits in two parts) *and* stratified by class.
+
+    For data where each group has one class — the windows cut from one recording, the takes of one
+    ESC-50 source — the groups of each class are shuffled (seeded) and dealt whole: about
+    ``test_fraction`` of the class's *groups* to test, ``val_fraction`` to validation, the rest to
+    training; a class with three or more groups gets at least one in each non-zero part. Unlike
+    :func:`grouped_split`, no class can be missing from the test set by chance.
+
+    Args:
+        labels: ``(N,)`` class index of each item.
+        groups: ``(N,)`` group of each item (any hashable values).
+        val_fraction, test_fraction: shares of each class's groups, in ``[0, 1)``; sum below 1.
+        seed: seed of the shuffle.
+
+    Returns:
+        :class:`Split` of sorted index tensors; no group appears in two parts.
+
+    Raises:
+        ValueError: lengths differ, or a group holds items of two classes (name the group).
+    """
+    labels = _as_labels(labels)
+    _check_fraction(val_fraction, "val_fraction")
+    _check_fraction(test_fraction, "test_fraction")
+    if val_fraction + test_fraction >= 1.0:
+        raise ValueError(f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}.")
+    groups = groups.tolist() if isinstance(groups, torch.Tensor) else list(groups)
+    if len(groups) != len(labels):
+        raise ValueError(f"got {len(labels)} labels but {len(groups)} groups.")
+    if not groups:
+        raise ValueError("stratified_grouped_split got no items.")
+    members: dict[object, list[int]] = {}
+    label_of: dict[object, int] = {}
+    for i, (g, y) in enumerate(zip(groups, labels.tolist())):
+        if label_of.setdefault(g, y) != y:
+            raise ValueError(f"group {g!r} holds items of classes {label_of[g]} and {y}; each group must have one class.")
+        members.setdefault(g, []).append(i)
+    generator = torch.Generator().manual_seed(int(seed))
+    parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+    for cls in sorted(set(label_of.values())):
+        keys = [g for g in members if label_of[g] == cls]
+        keys = [keys[i] for i in torch.randperm(len(keys), generator=generator).tolist()]
+        n = len(keys)
+        n_test = int(round(n * test_fraction))
+        n_val = int(round(n * val_fraction))
+        if n >= 3:
+            n_test = max(n_test, 1) if test_fraction > 0 else 0
+            n_val = max(n_val, 1) if val_fraction > 0 else 0
+        n_test = min(n_test, n)
+        n_val = min(n_val, n - n_test)
+        for part, chosen in (("test", keys[:n_test]), ("val", keys[n_test : n_test + n_val]), ("train", keys[n_test + n_val :])):
+            for g in chosen:
+                parts[part].extend(members[g])
+    out = {k: torch.tensor(sorted(v), dtype=torch.long) for k, v in parts.items()}
+    return Split(out["train"], out["val"], out["test"])

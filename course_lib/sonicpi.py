@@ -1,0 +1,670 @@
+"""Real recordings, offline: Sonic Pi's CC0 sample library as a labelled dataset.
+
+Introduced in chapter 1 (``book/chapters/ch01_audio_as_tensors.ipynb``), where real recordings sit
+beside the synthetic clips; chapter 3 runs the data pipeline on the real files and chapters 2, 4 and
+5 train on the task defined here.
+
+The library
+-----------
+The npm package ``supersonic-scsynth-samples`` (version 0.84.2, licence CC0-1.0) holds the sample
+library of `Sonic Pi <https://sonic-pi.net>`_: 207 files of real recordings (drums, tabla strokes,
+bass notes, ambient textures, drum loops, ...), most from Freesound.org uploaders, some donated by
+Arovane and The Black Dog, all placed in the public domain. ``make book`` and ``make test`` install
+it with ``npm ci`` (pinned, SHA-512 checked by npm, in ``package.json`` / ``package-lock.json``);
+nothing is downloaded when a notebook runs. It arrives as real data does: FLAC and one AIFF, mono
+and stereo, 16- and 24-bit, 44.1 kHz except one 96 kHz and one 192 kHz file, 0.02 s to 14.8 s long.
+
+:func:`library_dir` finds it: ``$COURSE_DATA_DIR/supersonic-scsynth-samples/samples`` (for a copy
+kept elsewhere), else the repository's ``node_modules/supersonic-scsynth-samples/samples``. Pages
+call :func:`available_or_note`: without the library they fall back to synthetic data and show a
+visible note; with ``COURSE_REQUIRE_REAL_AUDIO=1`` (set in CI) a missing library is an error instead.
+
+The task
+--------
+:data:`LABELS` is our label table (the file names alone are not labels: ``elec_*`` holds kicks,
+snares and blips alike). Nine classes, each with the reason its files belong there
+(:data:`CLASS_REASONS`); files that fit none are listed with a reason in :data:`EXCLUDED`.
+
+============  =====  ==========================================================================
+class         files  which files
+============  =====  ==========================================================================
+kick          20     ``bd_*``, ``drum_bass_*``, ``drum_heavy_kick``, ``elec_hollow_kick``, ``elec_soft_kick``
+snare         11     ``sn_*``, ``drum_snare_*``, ``elec_*snare``
+hihat_cymbal  32     ``hat_*``, ``drum_cymbal_*``, ``drum_splash_*``, ``ride_*``, ``elec_cymbal``, ``tbd_perc_hat``
+tom           7      ``drum_tom_*``, ``elec_fuzz_tom``
+tabla         26     ``tabla_*``
+bass          9      ``bass_*``
+ambient       16     ``ambi_*``, ``tbd_pad_*``, ``loop_drone_g_97``
+electronic    16     the tonal ``elec_*`` blips, beeps, bells and chimes
+loop          21     ``loop_*`` (but the drone), ``arovane_beat_*``
+============  =====  ==========================================================================
+
+:func:`load_task` cuts fixed-length windows from the variable-length files: a **one-shot** (a drum
+hit, a tabla stroke, a bass note, a blip) gives one window from its start, where its attack is,
+zero-padded when shorter; a **texture** (ambient sounds and loops) gives up to
+``max_windows_per_file`` windows spread over the file, without near-silent ones, so long loops do
+not dominate. Windows of one file are never independent examples: :func:`grouped_split` keeps every
+file's windows on one side of the split (``tests/test_sonicpi.py`` checks it).
+
+Credit the library wherever it is used: print :data:`CREDIT` (or show :data:`CREDIT_MARKDOWN`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .audio_io import load_audio, resample, seconds_to_samples, to_mono
+
+__all__ = [
+    "PACKAGE",
+    "VERSION",
+    "LICENSE",
+    "HOMEPAGE",
+    "CREDIT",
+    "CREDIT_MARKDOWN",
+    "REQUIRE_ENV",
+    "CLASSES",
+    "CLASS_REASONS",
+    "LABELS",
+    "EXCLUDED",
+    "AUDIO_EXTENSIONS",
+    "library_dir",
+    "is_available",
+    "real_audio_required",
+    "fallback_note",
+    "available_or_note",
+    "library_files",
+    "find_recording",
+    "load_recording",
+    "SonicPiTask",
+    "load_task",
+    "grouped_split",
+    "write_class_folders",
+]
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = "supersonic-scsynth-samples"
+VERSION = "0.84.2"
+LICENSE = "CC0-1.0"
+HOMEPAGE = "https://github.com/samaaron/supersonic/tree/main/packages/supersonic-scsynth-samples"
+SONIC_PI = "https://sonic-pi.net"
+
+#: One line to print wherever the recordings are used.
+CREDIT = (
+    f"Recordings: Sonic Pi's sample library (Sam Aaron and contributors; Freesound.org uploaders, Arovane, "
+    f"The Black Dog), npm package {PACKAGE} {VERSION}, licence {LICENSE} (public domain) — {HOMEPAGE}"
+)
+
+#: The same credit with links, for a Markdown cell or ``IPython.display.Markdown``.
+CREDIT_MARKDOWN = (
+    f"Recordings: the [Sonic Pi]({SONIC_PI}) sample library (Sam Aaron and contributors; Freesound.org "
+    f"uploaders, Arovane, The Black Dog), npm package [`{PACKAGE}` {VERSION}]({HOMEPAGE}), licence "
+    f"[{LICENSE}](https://creativecommons.org/publicdomain/zero/1.0/) (public domain)."
+)
+
+#: Environment variable: when ``1``, a missing library is an error, never a silent fallback (CI sets it).
+REQUIRE_ENV = "COURSE_REQUIRE_REAL_AUDIO"
+
+#: Formats found in the library (libsndfile decodes all of them).
+AUDIO_EXTENSIONS: tuple[str, ...] = (".flac", ".aiff", ".aif", ".wav", ".ogg")
+
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# --------------------------------------------------------------------------------------------
+# The label table
+
+#: class → (kind, why these files belong together). ``kind`` is ``"one-shot"`` (one window from the
+#: start of the file, where the attack is) or ``"texture"`` (several windows spread over the file).
+CLASS_REASONS: dict[str, tuple[str, str]] = {
+    "kick": ("one-shot", "bass drums: a low thump (most energy below 150 Hz) that dies away within half a second"),
+    "snare": ("one-shot", "snare drums: a drum body plus the broadband rattle of the snare wires, short"),
+    "hihat_cymbal": ("one-shot", "metal plates (hi-hats, cymbals, splashes, rides): noisy energy mostly above 5 kHz"),
+    "tom": ("one-shot", "toms: a pitched drum hit without snares, a decaying low-mid tone"),
+    "tabla": ("one-shot", "strokes on the tabla pair: pitched, resonant, some with a pitch glide (ghe)"),
+    "bass": ("one-shot", "synthesised bass notes: a sustained or plucked tone with its fundamental below 100 Hz"),
+    "ambient": ("texture", "ambient textures and pads: sustained sound without a beat (hums, drones, choirs, pads)"),
+    "electronic": ("one-shot", "short synthetic tonal blips, beeps, bells and chimes (one pack, looppool's)"),
+    "loop": ("texture", "drum and percussion loops: several hits in a rhythm, seconds long"),
+}
+
+#: Class names, in label order.
+CLASSES: tuple[str, ...] = tuple(CLASS_REASONS)
+
+
+def _table() -> dict[str, str]:
+    families = {
+        "kick": [f"bd_{n}" for n in ("808", "ada", "boom", "chip", "fat", "gas", "haus", "jazz", "klub", "mehackit",
+                                     "pure", "sone", "tek", "zome", "zum")]
+        + ["drum_bass_hard", "drum_bass_soft", "drum_heavy_kick", "elec_hollow_kick", "elec_soft_kick"],
+        "snare": ["sn_dolf", "sn_dub", "sn_generic", "sn_zome", "drum_snare_hard", "drum_snare_soft", "elec_snare",
+                  "elec_lo_snare", "elec_mid_snare", "elec_hi_snare", "elec_filt_snare"],
+        "hihat_cymbal": [f"hat_{n}" for n in ("bdu", "cab", "cats", "gem", "gnu", "gump", "hier", "len", "mess", "metal",
+                                              "noiz", "psych", "raw", "sci", "snap", "star", "tap", "yosh", "zan", "zap",
+                                              "zild")]
+        + [f"drum_cymbal_{n}" for n in ("closed", "hard", "open", "pedal", "soft")]
+        + ["drum_splash_hard", "drum_splash_soft", "ride_tri", "ride_via", "elec_cymbal", "tbd_perc_hat"],
+        "tom": [f"drum_tom_{p}_{f}" for p in ("hi", "mid", "lo") for f in ("hard", "soft")] + ["elec_fuzz_tom"],
+        "tabla": ["tabla_dhec"] + [f"tabla_ghe{i}" for i in range(1, 9)] + [f"tabla_ke{i}" for i in range(1, 4)]
+        + ["tabla_na", "tabla_na_o", "tabla_na_s", "tabla_re", "tabla_tas1", "tabla_tas2", "tabla_tas3", "tabla_te1",
+           "tabla_te2", "tabla_te_m", "tabla_te_ne", "tabla_tun1", "tabla_tun2", "tabla_tun3"],
+        "bass": ["bass_dnb_f", "bass_drop_c", "bass_hard_c", "bass_hit_c", "bass_thick_c", "bass_trance_c", "bass_voxy_c",
+                 "bass_voxy_hit_c", "bass_woodsy_c"],
+        "ambient": [f"ambi_{n}" for n in ("choir", "dark_woosh", "drone", "glass_hum", "glass_rub", "haunted_hum",
+                                          "lunar_land", "piano", "sauna", "soft_buzz", "swoosh")]
+        + [f"tbd_pad_{i}" for i in range(1, 5)] + ["loop_drone_g_97"],
+        "electronic": [f"elec_{n}" for n in ("beep", "bell", "blip", "blip2", "blup", "bong", "chime", "flip", "ping",
+                                             "plip", "pop", "tick", "triangle", "twang", "twip", "wood")],
+        "loop": [f"loop_{n}" for n in ("3d_printer", "amen", "amen_full", "breakbeat", "compus", "electric", "garzul",
+                                       "industrial", "mehackit1", "mehackit2", "mika", "perc1", "perc2", "safari",
+                                       "tabla", "weirdo")]
+        + [f"arovane_beat_{c}" for c in "abcde"],
+    }
+    table: dict[str, str] = {}
+    for cls, stems in families.items():
+        for stem in stems:
+            if stem in table:  # pragma: no cover - a typo in the table above
+                raise AssertionError(f"{stem} is labelled twice")
+            table[stem] = cls
+    return table
+
+
+#: Our label table: file stem (name without extension) → class. Stems, not file names: the library
+#: holds ``bd_haus`` twice (FLAC and AIFF, the same samples); the task uses the FLAC file.
+LABELS: dict[str, str] = _table()
+
+#: Files (stems, or a file name for the AIFF duplicate) left out of the task, and why.
+EXCLUDED: dict[str, str] = {
+    **{f"guit_{n}": "guitar phrases: four files are too few for a class" for n in ("e_fifths", "e_slide", "em9", "harmonics")},
+    **{f"vinyl_{n}": "vinyl effects (scratch, hiss, rewind): four unlike files, no class"
+       for n in ("backspin", "hiss", "rewind", "scratch")},
+    **{f"mehackit_phone{i}": "telephone sounds: four files, no class" for i in range(1, 5)},
+    **{f"mehackit_robot{i}": "robotic voice effects: sound design, not one kind of source" for i in range(1, 8)},
+    **{f"glitch_{n}": "glitch sound design: deliberately unlike any acoustic source"
+       for n in ("bass_g", "perc1", "perc2", "perc3", "perc4", "perc5", "robot1", "robot2")},
+    **{f"perc_{n}": "miscellaneous percussion (bells, snaps, a door, impacts, swooshes): no common family"
+       for n in ("bell", "bell2", "door", "impact1", "impact2", "snap", "snap2", "swash", "swoosh", "till")},
+    "misc_burp": "a single burp", "misc_crow": "a single crow call", "misc_cineboom": "a cinematic boom effect",
+    "drum_cowbell": "a single cowbell", "drum_roll": "a snare roll: many hits, neither a one-shot snare nor a loop",
+    "tbd_highkey_c4": "a keyboard note: no class", "tbd_voctone": "a vocal tone: no class",
+    "tbd_fxbed_loop": "an effects bed: neither a beat nor a pad",
+    "tbd_perc_blip": "a one-off percussive blip", "tbd_perc_tap_1": "a one-off tap", "tbd_perc_tap_2": "a one-off tap",
+    "bd_haus.aiff": "the same samples as bd_haus.flac in another format: one recording must count once",
+}
+
+# --------------------------------------------------------------------------------------------
+# Finding the library
+
+
+def _candidates() -> list[Path]:
+    """Folders that may hold the samples, in order of preference."""
+    found: list[Path] = []
+    data = os.environ.get("COURSE_DATA_DIR", "").strip()
+    if data:
+        base = Path(data).expanduser() / PACKAGE
+        found += [base / "samples", base]
+    found.append(_REPO_ROOT / "node_modules" / PACKAGE / "samples")
+    return found
+
+
+def _holds_audio(folder: Path) -> bool:
+    return folder.is_dir() and any(f.suffix.lower() in AUDIO_EXTENSIONS for f in folder.iterdir())
+
+
+def _missing_message() -> str:
+    where = "\n".join(f"  {p}" for p in _candidates())
+    return (
+        f"the real recordings ({PACKAGE} {VERSION}) are not installed; looked in:\n{where}\n"
+        "Fix: run `make book` (or `npm ci` in the repository root; it needs Node.js and npm), or copy the package's "
+        f"samples/ folder to $COURSE_DATA_DIR/{PACKAGE}/samples."
+    )
+
+
+def library_dir() -> Path:
+    """The folder holding the library's audio files (``.../supersonic-scsynth-samples/samples``).
+
+    Looks in ``$COURSE_DATA_DIR/supersonic-scsynth-samples/samples`` (or that package folder itself)
+    when ``COURSE_DATA_DIR`` is set, then in the repository's ``node_modules``.
+
+    Raises:
+        FileNotFoundError: the library is in none of them; the message says what to run.
+    """
+    for folder in _candidates():
+        if _holds_audio(folder):
+            return folder
+    raise FileNotFoundError(_missing_message())
+
+
+def is_available() -> bool:
+    """Whether :func:`library_dir` finds the library."""
+    try:
+        library_dir()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def real_audio_required() -> bool:
+    """``True`` when ``COURSE_REQUIRE_REAL_AUDIO=1`` (CI): pages must not fall back to synthetic data."""
+    return os.environ.get(REQUIRE_ENV, "").strip() not in ("", "0")
+
+
+def fallback_note(what: str = "This page") -> str:
+    """The Markdown note a page shows when it falls back to synthetic data (an admonition)."""
+    return (
+        "```{warning}\n"
+        f"**{what} uses synthetic sound instead of real recordings.** The CC0 recording library "
+        f"(npm package `{PACKAGE}` {VERSION}) is not installed here, so the real-recording parts were left out "
+        "and the figures and numbers come from synthetic clips. To hear and use the real recordings, install Node.js "
+        "and npm, then run `make book` again (it runs `npm ci`).\n"
+        "```"
+    )
+
+
+def available_or_note(what: str = "This page") -> bool:
+    """For a chapter: ``True`` when the library is installed; otherwise show a visible note and return ``False``.
+
+    With ``COURSE_REQUIRE_REAL_AUDIO=1`` (set by ``.ci/run``) a missing library raises instead, so a book
+    built in CI can never fall back silently.
+
+    Raises:
+        FileNotFoundError: the library is missing and real audio is required.
+    """
+    if is_available():
+        return True
+    if real_audio_required():
+        raise FileNotFoundError(f"{REQUIRE_ENV}=1 but {_missing_message()}")
+    logger.warning("%s falls back to synthetic data: %s", what, _missing_message())
+    try:
+        from IPython.display import Markdown, display
+
+        display(Markdown(fallback_note(what)))
+    except ImportError:  # pragma: no cover - IPython ships with the course's environment
+        print(fallback_note(what))
+    return False
+
+
+def library_files(folder: str | os.PathLike | None = None) -> list[Path]:
+    """Every audio file of the library (all formats), sorted by name."""
+    folder = Path(folder) if folder is not None else library_dir()
+    return sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
+
+
+def find_recording(name: str, folder: str | os.PathLike | None = None) -> Path:
+    """The file of one recording: ``"tabla_ghe3"`` or ``"tabla_ghe3.flac"`` (a stem prefers the FLAC file).
+
+    Raises:
+        KeyError: no such recording (the message lists similar names).
+    """
+    folder = Path(folder) if folder is not None else library_dir()
+    path = folder / name
+    if path.suffix.lower() in AUDIO_EXTENSIONS and path.is_file():
+        return path
+    for ext in AUDIO_EXTENSIONS:
+        path = folder / f"{name}{ext}"
+        if path.is_file():
+            return path
+    import difflib
+
+    stems = sorted({f.stem for f in library_files(folder)})
+    close = difflib.get_close_matches(name, stems, n=5, cutoff=0.5)
+    raise KeyError(f"no recording named {name!r} in {folder}; similar names: {close or stems[:5]}.")
+
+
+def load_recording(
+    name: str, *, sample_rate: int | None = None, mono: bool = True, max_seconds: float | None = None
+) -> tuple[torch.Tensor, int]:
+    """Decode one recording of the library by name.
+
+    Args:
+        name: stem (``"bd_808"``) or file name (``"bd_haus.aiff"``).
+        sample_rate: resample to this rate in Hz (``None``: keep the file's rate).
+        mono: mix the channels down.
+        max_seconds: keep at most this many seconds from the start.
+
+    Returns:
+        ``(waveform, sample_rate)``: ``(channels, samples)`` float32 (``(1, samples)`` when ``mono``), Hz.
+    """
+    waveform, sr = load_audio(find_recording(name))
+    if mono:
+        waveform = to_mono(waveform)
+    if max_seconds is not None:
+        waveform = waveform[..., : seconds_to_samples(max_seconds, sr)]
+    if sample_rate is not None and sample_rate != sr:
+        waveform, sr = resample(waveform, sr, sample_rate), int(sample_rate)
+    return waveform, sr
+
+
+# --------------------------------------------------------------------------------------------
+# The task
+
+
+@dataclass
+class SonicPiTask:
+    """Fixed-length windows cut from the labelled recordings.
+
+    Attributes:
+        waveforms: ``(N, samples)`` float32 mono windows at ``sample_rate`` Hz.
+        labels: ``(N,)`` int64 class index (``classes[label]``).
+        groups: ``(N,)`` int64 index into ``files``: the recording a window comes from.
+        offsets_s: ``(N,)`` float32 start of each window in its file, seconds.
+        classes: class names.
+        files: the recordings used (one per group).
+        file_labels: ``(len(files),)`` int64 class of each file.
+        durations_s: length of each file, seconds.
+        sample_rate: Hz. window_s: seconds.
+        missing: labelled stems not found in the library folder (empty for the pinned version).
+    """
+
+    waveforms: torch.Tensor
+    labels: torch.Tensor
+    groups: torch.Tensor
+    offsets_s: torch.Tensor
+    classes: tuple[str, ...]
+    files: tuple[Path, ...]
+    file_labels: torch.Tensor
+    durations_s: tuple[float, ...]
+    sample_rate: int
+    window_s: float
+    missing: tuple[str, ...] = field(default_factory=tuple)
+
+    def __len__(self) -> int:
+        return int(self.labels.numel())
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def counts(self):
+        """Per class: files, windows, seconds of recordings, kind, and why the files are there (a ``pandas.DataFrame``)."""
+        import pandas as pd
+
+        rows = []
+        for k, name in enumerate(self.classes):
+            in_class = (self.file_labels == k).nonzero().flatten().tolist()
+            rows.append({
+                "class": name,
+                "files": len(in_class),
+                "windows": int((self.labels == k).sum()),
+                "recorded_s": round(sum(self.durations_s[i] for i in in_class), 1),
+                "kind": CLASS_REASONS[name][0],
+                "why": CLASS_REASONS[name][1],
+            })
+        return pd.DataFrame(rows).set_index("class")
+
+    def windows_of(self, file_index: int) -> torch.Tensor:
+        """Indices of the windows cut from ``files[file_index]``."""
+        return (self.groups == file_index).nonzero().flatten()
+
+    def __repr__(self) -> str:
+        return (
+            f"SonicPiTask({len(self)} windows of {self.window_s:g} s at {self.sample_rate} Hz from {len(self.files)} "
+            f"recordings, {self.n_classes} classes)"
+        )
+
+
+def _window_offsets(n_samples: int, window: int, kind: str, max_windows: int) -> list[int]:
+    """Start samples of the windows of one file."""
+    if kind == "one-shot" or n_samples <= window:
+        return [0]
+    n = max(1, min(max_windows, n_samples // window))
+    return [int(round(v)) for v in np.linspace(0, n_samples - window, n)]
+
+
+def _cut(waveform: torch.Tensor, offsets: Sequence[int], window: int, silence_db: float) -> tuple[list[torch.Tensor], list[int]]:
+    """The windows at ``offsets`` (zero-padded), without those ``silence_db`` below the loudest one."""
+    pieces = []
+    for start in offsets:
+        piece = waveform[start : start + window]
+        if piece.numel() < window:
+            piece = torch.nn.functional.pad(piece, (0, window - piece.numel()))
+        pieces.append(piece)
+    rms = torch.stack([p.pow(2).mean().sqrt() for p in pieces])
+    level_db = 20 * torch.log10(rms + 1e-12)
+    keep = [i for i in range(len(pieces)) if level_db[i] >= level_db.max() - silence_db]
+    return [pieces[i] for i in keep], [offsets[i] for i in keep]
+
+
+def _default_cache_dir() -> Path:
+    from .download import data_dir
+
+    return data_dir() / "cache" / "sonicpi"
+
+
+def _cache_key(files: Sequence[Path], settings: dict) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    digest.update(json.dumps(sorted(LABELS.items())).encode())
+    for f in files:
+        stat = f.stat()
+        digest.update(f"{f.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()[:20]
+
+
+def load_task(
+    sample_rate: int = 16000,
+    window_s: float = 1.0,
+    *,
+    max_windows_per_file: int = 3,
+    silence_db: float = 40.0,
+    classes: Sequence[str] | None = None,
+    cache: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+) -> SonicPiTask:
+    """The labelled recordings as fixed-length mono windows: the course's real classification task.
+
+    Each file of :data:`LABELS` is decoded, mixed to mono and resampled to ``sample_rate`` (soxr);
+    a one-shot gives one window from its start (zero-padded when shorter), a texture up to
+    ``max_windows_per_file`` windows spread evenly over the file, leaving out windows more than
+    ``silence_db`` dB quieter than the file's loudest window. The result is cached as a ``.npz``
+    under ``$COURSE_DATA_DIR/cache/sonicpi`` (keyed by the settings, the label table and each file's
+    name, size and modification time), so a second call takes milliseconds.
+
+    Args:
+        sample_rate: Hz (44100 keeps most files at their own rate).
+        window_s: window length, seconds (> 0, at most 10).
+        max_windows_per_file: cap for textures (>= 1).
+        silence_db: how far below the loudest window of a file a window may be, dB (> 0).
+        classes: a subset of :data:`CLASSES` (label order follows this argument); default all.
+        cache: read and write the cache.
+        cache_dir: where the cache lives.
+
+    Returns:
+        :class:`SonicPiTask`.
+
+    Raises:
+        FileNotFoundError: the library is not installed (the message says what to run).
+        ValueError: a bad argument, or a labelled file that cannot be decoded (named).
+    """
+    from .audio_io import _check_sample_rate
+
+    _check_sample_rate(sample_rate, "sample_rate")
+    if not (isinstance(window_s, (int, float)) and 0 < window_s <= 10):
+        raise ValueError(f"window_s must be a number of seconds in (0, 10], got {window_s!r}.")
+    if isinstance(max_windows_per_file, bool) or not isinstance(max_windows_per_file, int) or max_windows_per_file < 1:
+        raise ValueError(f"max_windows_per_file must be an integer >= 1, got {max_windows_per_file!r}.")
+    if not silence_db > 0:
+        raise ValueError(f"silence_db must be > 0 dB, got {silence_db!r}.")
+    chosen = tuple(classes) if classes is not None else CLASSES
+    unknown = [c for c in chosen if c not in CLASS_REASONS]
+    if unknown or len(set(chosen)) != len(chosen) or len(chosen) < 2:
+        raise ValueError(f"classes must be at least two distinct names from {list(CLASSES)}, got {list(chosen)}.")
+
+    folder = library_dir()
+    files: list[Path] = []
+    file_labels: list[int] = []
+    missing: list[str] = []
+    for stem, cls in LABELS.items():
+        if cls not in chosen:
+            continue
+        path = folder / f"{stem}.flac"
+        if not path.is_file():
+            try:
+                path = find_recording(stem, folder)
+            except KeyError:
+                missing.append(stem)
+                continue
+        files.append(path)
+        file_labels.append(chosen.index(cls))
+    order = sorted(range(len(files)), key=lambda i: (file_labels[i], files[i].name))
+    files = [files[i] for i in order]
+    file_labels = [file_labels[i] for i in order]
+    if missing:
+        logger.warning("%s: %d labelled recording(s) not found: %s", folder, len(missing), ", ".join(missing))
+    if not files:
+        raise FileNotFoundError(f"{folder}: none of the labelled recordings is there. {_missing_message()}")
+
+    settings = {"sample_rate": int(sample_rate), "window_s": float(window_s), "max_windows": max_windows_per_file,
+                "silence_db": float(silence_db), "classes": list(chosen), "format": 1}
+    cache_path = None
+    if cache:
+        root = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
+        cache_path = root / f"sonicpi-{_cache_key(files, settings)}.npz"
+        if cache_path.is_file():
+            try:
+                with np.load(cache_path) as stored:
+                    return SonicPiTask(
+                        torch.from_numpy(stored["waveforms"]), torch.from_numpy(stored["labels"]),
+                        torch.from_numpy(stored["groups"]), torch.from_numpy(stored["offsets_s"]), chosen, tuple(files),
+                        torch.tensor(file_labels, dtype=torch.long), tuple(float(d) for d in stored["durations_s"]),
+                        int(sample_rate), float(window_s), tuple(missing),
+                    )
+            except (OSError, ValueError, KeyError) as err:
+                logger.warning("%s: unreadable cache entry (%s); recomputing it.", cache_path, err)
+
+    window = seconds_to_samples(window_s, sample_rate)
+    waves: list[torch.Tensor] = []
+    labels: list[int] = []
+    groups: list[int] = []
+    offsets_s: list[float] = []
+    durations: list[float] = []
+    for g, (path, label) in enumerate(zip(files, file_labels)):
+        waveform, sr = load_audio(path)  # AudioFileError names the file
+        durations.append(waveform.shape[-1] / sr)
+        mono = resample(to_mono(waveform), sr, sample_rate)[0]
+        offsets = _window_offsets(mono.numel(), window, CLASS_REASONS[chosen[label]][0], max_windows_per_file)
+        pieces, kept = _cut(mono, offsets, window, silence_db)
+        waves += pieces
+        labels += [label] * len(pieces)
+        groups += [g] * len(pieces)
+        offsets_s += [o / sample_rate for o in kept]
+    task = SonicPiTask(
+        torch.stack(waves).contiguous(), torch.tensor(labels, dtype=torch.long), torch.tensor(groups, dtype=torch.long),
+        torch.tensor(offsets_s, dtype=torch.float32), chosen, tuple(files), torch.tensor(file_labels, dtype=torch.long),
+        tuple(durations), int(sample_rate), float(window_s), tuple(missing),
+    )
+    if cache_path is not None:
+        _write_cache(cache_path, task)
+    return task
+
+
+def _write_cache(path: Path, task: SonicPiTask) -> None:
+    """Write atomically: a temporary file beside the target, then a rename."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz.part", delete=False) as handle:
+            np.savez(
+                handle, waveforms=task.waveforms.numpy(), labels=task.labels.numpy(), groups=task.groups.numpy(),
+                offsets_s=task.offsets_s.numpy(), durations_s=np.asarray(task.durations_s, dtype=np.float64),
+            )
+        os.replace(handle.name, path)
+    except OSError as err:  # a read-only or full disk: the task is still returned, just not cached
+        logger.warning("could not cache the Sonic Pi task in %s (%s).", path, err)
+
+
+def grouped_split(task: SonicPiTask, *, val_fraction: float = 0.15, test_fraction: float = 0.2, seed: int = 0):
+    """Train / validation / test window indices, stratified by class and grouped by recording.
+
+    All windows of one file land in the same part (:func:`course_lib.splits.stratified_grouped_split`):
+    windows of one loop are near-copies, and a split that separates them rewards memorising
+    recordings. Each class with three or more files has at least one file in validation and test.
+
+    Returns:
+        :class:`course_lib.splits.Split` of ``int64`` window indices.
+    """
+    from .splits import stratified_grouped_split
+
+    return stratified_grouped_split(
+        task.labels, task.groups, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed
+    )
+
+
+def write_class_folders(
+    dest: str | os.PathLike, *, classes: Sequence[str] | None = None, mode: str = "symlink"
+) -> Path:
+    """Lay the labelled recordings out as a folder dataset: ``dest/<class>/<file>`` (formats kept).
+
+    This is the layout ``python -m course_lib train --root DIR`` reads, as it would read your own
+    recordings. ``mode="symlink"`` links to the installed files (falls back to copying where links
+    are not allowed); ``"copy"`` copies them. Existing class folders in ``dest`` are replaced.
+
+    Returns:
+        ``dest``.
+    """
+    if mode not in ("symlink", "copy"):
+        raise ValueError(f"mode must be 'symlink' or 'copy', got {mode!r}.")
+    chosen = tuple(classes) if classes is not None else CLASSES
+    unknown = [c for c in chosen if c not in CLASS_REASONS]
+    if unknown:
+        raise ValueError(f"unknown class(es) {unknown}; choose from {list(CLASSES)}.")
+    folder = library_dir()
+    dest = Path(dest)
+    for cls in chosen:
+        target = dest / cls
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        for stem, label in LABELS.items():
+            if label != cls:
+                continue
+            try:
+                source = find_recording(stem, folder)
+            except KeyError:
+                continue
+            link = target / source.name
+            if mode == "symlink":
+                try:
+                    link.symlink_to(source.resolve())
+                    continue
+                except OSError:
+                    pass
+            shutil.copy2(source, link)
+    return dest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m course_lib.sonicpi [DIR]``: say where the library is, its classes and counts; with DIR,
+    lay it out as class folders for ``python -m course_lib train --root DIR``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m course_lib.sonicpi", description=main.__doc__)
+    parser.add_argument("dest", nargs="?", type=Path, help="write DIR/<class>/<file> links here")
+    parser.add_argument("--copy", action="store_true", help="copy the files instead of linking them")
+    args = parser.parse_args(argv)
+    try:
+        folder = library_dir()
+    except FileNotFoundError as err:
+        print(f"error: {err}")
+        return 2
+    print(CREDIT)
+    print(f"{len(library_files(folder))} files in {folder}; {len(LABELS)} labelled in {len(CLASSES)} classes, "
+          f"{len(EXCLUDED)} left out.")
+    if args.dest is not None:
+        write_class_folders(args.dest, mode="copy" if args.copy else "symlink")
+        print(f"wrote {args.dest}/<class>/<file>; train with: python -m course_lib train --root {args.dest} --out runs/sonicpi")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
