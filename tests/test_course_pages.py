@@ -65,7 +65,16 @@ def test_a_built_book_shows_measured_times(tmp_path):
         "sphinx:\n  local_extensions:\n    course_pages: _ext\n",
         encoding="utf-8",
     )
-    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: page\n", encoding="utf-8")
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: page\n  - file: exercises/ex09_demo\n", encoding="utf-8"
+    )
+    # An exercise page (solved) and its learner notebook beside the book: the download gets the latter.
+    (book / "exercises").mkdir()
+    solved = _notebook([("markdown", "# Exercise 9"), ("code", "answer = 42")])
+    (book / "exercises" / "ex09_demo.ipynb").write_text(json.dumps(solved), encoding="utf-8")
+    (tmp_path / "exercises").mkdir()
+    learner = _notebook([("markdown", "# Exercise 9"), ("code", "answer = ...")])
+    (tmp_path / "exercises" / "ex09_demo.ipynb").write_text(json.dumps(learner), encoding="utf-8")
     (book / "intro.md").write_text(
         "# Home\n\n```{course-pages}\npage | Plays with sums. | synthetic\n```\n", encoding="utf-8"
     )
@@ -88,6 +97,10 @@ def test_a_built_book_shows_measured_times(tmp_path):
     home = (html / "intro.html").read_text(encoding="utf-8")
     assert 'href="page.html"' in home and "Plays with sums." in home and "3 min" in home
     assert f"{seconds} s" in home  # the same measured run time in the table
+    served = json.loads((html / "_sources" / "exercises" / "ex09_demo.ipynb").read_text(encoding="utf-8"))
+    assert served["cells"][1]["source"] == "answer = ..."  # the learner notebook, not the solved page
+    exercise = (html / "exercises" / "ex09_demo.html").read_text(encoding="utf-8")
+    assert "_sources/exercises/ex09_demo.ipynb" in exercise  # what the page's download button links
 
 
 def test_the_landing_page_lists_every_toc_page():

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 import yaml
 
-from course_lib.grading.assign import build_all, source_digest
+from course_lib.grading.assign import build_all, question_points, source_digest
 from course_lib.grading.core import ANSWER_TAG
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,9 +59,18 @@ def test_learner_notebook_hides_solutions_and_hidden_tests(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_book_page_collapses_solutions_and_is_not_executed(name):
+def test_book_page_collapses_solutions_and_is_executed_with_a_how_to_run_box(name):
     page = nbformat.read(str(REPO / "book" / "exercises" / f"{name}.ipynb"), as_version=4)
-    assert page.metadata.get("mystnb", {}).get("execution_mode") == "off"
+    # Executed by the book build (the config's force mode), so the expected outputs are on the page.
+    assert "execution_mode" not in page.metadata.get("mystnb", {})
+    box = next(c.source for c in page.cells if "How to run this exercise" in c.source)
+    assert f"exercises/{name}.ipynb" in box and "make lab" in box and 'grader.check("qN")' in box
+    solution = nbformat.read(str(REPO / "solutions" / f"{name}.ipynb"), as_version=4)
+    points = question_points(solution)
+    assert points, "the solution has no questions"
+    for question, _task, value in points:
+        assert f"({question}) {value:g}" in box, f"the box does not give {question}'s {value:g} points"
+    assert f"{sum(p for _, _, p in points):g} in all" in box
     hidden = [c for c in page.cells if "hide-input" in c.metadata.get("tags", [])]
     assert len(hidden) >= 3, "every solution cell is collapsed behind a toggle"
     for cell in page.cells:
@@ -78,3 +87,17 @@ def test_make_exercises_regenerates_the_same_bytes(tmp_path):
             (tmp_path / "book" / f"{name}.ipynb", REPO / "book" / "exercises" / f"{name}.ipynb"),
         ):
             assert made.read_bytes() == committed.read_bytes(), f"{committed.relative_to(REPO)} is stale. {FIX}"
+
+
+def test_question_points_reads_the_configs_and_refuses_an_incomplete_one():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("## Task 1 — a mask"),
+        nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q1\npoints: 8"),
+        nbformat.v4.new_markdown_cell("## Task 2 — another"),
+        nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q2\npoints: 2.5"),
+    ]
+    assert question_points(nb) == [("q1", "Task 1", 8.0), ("q2", "Task 2", 2.5)]
+    nb.cells.append(nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q3"))
+    with pytest.raises(ValueError, match="points"):
+        question_points(nb)

@@ -9,12 +9,19 @@
 
 Nothing is typed by hand: both times come from the pages and the build that made them. A page that
 was not executed in this build (e.g. a Markdown page) shows its reading time only.
+
+* An exercise page (``exercises/<name>``) is the solved notebook; its download button must give the
+  learner the notebook to work in. After the build, the page's downloadable source
+  (``_sources/exercises/<name>.ipynb``) is replaced by the learner notebook ``exercises/<name>.ipynb``
+  of the repository (config value ``course_learner_notebooks``, relative to the book folder).
 """
 
 from __future__ import annotations
 
 import math
 import re
+import shutil
+from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
@@ -207,7 +214,29 @@ def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         break
 
 
+def serve_learner_notebooks(app: Sphinx, exception: Exception | None) -> None:
+    """Replace each exercise page's downloadable source by the learner notebook."""
+    if exception is not None or app.builder.format != "html":
+        return
+    learner_dir = (Path(app.srcdir) / app.config.course_learner_notebooks).resolve()
+    for docname in sorted(app.env.found_docs):
+        if not docname.startswith("exercises/"):
+            continue
+        name = docname.split("/", 1)[1]
+        learner = learner_dir / f"{name}.ipynb"
+        if not learner.is_file():
+            raise FileNotFoundError(
+                f"course_pages: no learner notebook {learner} for the page {docname}; "
+                "run `make exercises` (it writes exercises/ from solutions/)"
+            )
+        target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(learner, target)
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("course_learner_notebooks", "../exercises", "html")
+    app.connect("build-finished", serve_learner_notebooks)
     app.add_node(course_pages_table)
     app.add_directive("course-pages", CoursePagesDirective)
     app.connect("doctree-read", collect)

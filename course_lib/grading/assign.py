@@ -11,10 +11,12 @@ raw cells; ``# HIDDEN`` test cells). From it this module writes
   replaced by ``...``, visible checks as ``grader.check("qN")`` cells). Otter gives the cells it
   adds a random id on every run; they get an id derived from their content instead, so a second
   ``make exercises`` writes the same bytes.
-* ``book/exercises/<name>.ipynb`` — the book page: every task with its solution collapsed behind a
-  toggle (``hide-input``), the visible checks shown, the hidden ones left out. The page is not
-  executed by the book build (``mystnb.execution_mode: off``): running the exercises is the
-  learner's job, and ``pytest --nbval-lax solutions`` executes the solutions in CI.
+* ``book/exercises/<name>.ipynb`` — the book page: a "How to run this exercise" box (the learner
+  notebook's path, ``make lab``, how ``grader.check`` works, the points of each task, read from the
+  source's question configs), then every task with its solution collapsed behind a toggle
+  (``hide-input``), the visible checks shown, the hidden ones left out. The book build executes the
+  page, so the expected figures and numbers are on it; the page's download button serves the
+  learner notebook, not this solved page (``book/_ext/course_pages.py``).
 
 Both outputs carry the SHA-256 of their source in their metadata (``course_lib.source_sha256``),
 which ``tests/test_exercises_fresh.py`` compares with the current source.
@@ -40,7 +42,7 @@ from .core import REPO_ROOT
 __all__ = ["source_digest", "build_learner_notebook", "build_book_page", "build_all", "GENERATOR_VERSION"]
 
 #: Bump when the output format changes (it is part of the freshness check).
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 _RAW_MARKER = re.compile(r"^\s*#\s*(ASSIGNMENT CONFIG|BEGIN|END)\b")
 _SOLUTION_BEGIN = re.compile(r"^\s*#\s*BEGIN SOLUTION\b")
@@ -105,10 +107,69 @@ def build_learner_notebook(source: Path, out_path: Path, *, otter: str | None = 
     return out_path
 
 
+_QUESTION_BEGIN = re.compile(r"^\s*#\s*BEGIN QUESTION\b")
+_TASK_HEADING = re.compile(r"^##\s+(Task\s+\d+)\b", re.M)
+
+
+def question_points(nb) -> list[tuple[str, str, float]]:
+    """``(question name, task heading, points)`` for each ``# BEGIN QUESTION`` of a solution notebook.
+
+    The task is the last ``## Task N`` heading above the question (``""`` when there is none). A
+    question without ``name`` or ``points`` is an error naming it: the page would show wrong points.
+    """
+    import yaml
+
+    found = []
+    task = ""
+    for cell in nb.cells:
+        text = _src(cell)
+        if cell.cell_type == "markdown":
+            headings = _TASK_HEADING.findall(text)
+            if headings:
+                task = headings[-1]
+        elif cell.cell_type == "raw" and _QUESTION_BEGIN.match(text):
+            config = yaml.safe_load(text.split("\n", 1)[1] if "\n" in text else "") or {}
+            if "name" not in config or "points" not in config:
+                raise ValueError(
+                    f"a '# BEGIN QUESTION' cell without name and points: {text!r}; "
+                    "write them as 'name: qN' and 'points: P' lines"
+                )
+            found.append((str(config["name"]), task, float(config["points"])))
+    return found
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def how_to_run_markdown(name: str, points: list[tuple[str, str, float]]) -> str:
+    """The "How to run this exercise" box of a book page (MyST admonition)."""
+    lines = [
+        "```{admonition} How to run this exercise",
+        ":class: note",
+        f"- **Your notebook** is `exercises/{name}.ipynb` in the course repository (this page's",
+        "  download button gives you that file). Start JupyterLab with `make lab` and open it there.",
+        "- **Write your code** where the notebook has `...`. Under each task, run its",
+        '  `grader.check("qN")` cell: it runs the visible checks of that task and says which one failed.',
+        "  Your instructor grades with more, hidden checks (`python -m course_lib.grading`).",
+    ]
+    if points:
+        parts = [f"{task or 'question'} ({q}) {_points(p)}" for q, task, p in points]
+        total = sum(p for _, _, p in points)
+        lines.append(f"- **Points:** {' · '.join(parts)} — {_points(total)} in all.")
+    lines += [
+        "- **This page** shows the reference solutions folded away (*Show the solution*) and what",
+        "  they produce, so you can compare your figures and numbers with the expected ones.",
+        "```",
+    ]
+    return "\n".join(lines)
+
+
 def build_book_page(source: Path, out_path: Path) -> Path:
-    """Write the book page: tasks, solutions collapsed (``hide-input``), visible checks, no hidden ones."""
+    """Write the book page: how to run, tasks, solutions collapsed (``hide-input``), visible checks, no hidden ones."""
     source = Path(source)
     nb = nbformat.read(str(source), as_version=4)
+    points = question_points(nb)
     cells = []
     in_solution = in_tests = False
     for cell in nb.cells:
@@ -136,10 +197,14 @@ def build_book_page(source: Path, out_path: Path) -> Path:
         else:
             cell.metadata.pop("tags", None)
         cells.append(cell)
-    nb.cells = cells
     name = source.stem
+    first_markdown = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), -1)
+    box = nbformat.v4.new_markdown_cell(how_to_run_markdown(name, points))
+    box["id"] = hashlib.sha1(f"{name}:how-to-run".encode()).hexdigest()[:8]  # same bytes on every run
+    cells.insert(first_markdown + 1, box)
+    nb.cells = cells
     _clean(nb, name, source_digest(source))
-    nb.metadata["mystnb"] = {"execution_mode": "off", "code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+    nb.metadata["mystnb"] = {"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(out_path))
     return out_path
