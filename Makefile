@@ -1,34 +1,48 @@
 # Deep Learning for Audio — Introduction
 #   make book   build the HTML book (creates .venv and installs on first use)
-#   make test   run every test: unit tests and every notebook (nbval)
+#   make test   run every test: unit tests, the book build (every chapter) and the exercises (nbval)
+#   make lab    open the notebooks in JupyterLab, with the course's environment as the kernel
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+# Python 3.11 to 3.13 (pyproject.toml's requires-python): .venv is made with the newest of these
+# found on PATH that runs (a pyenv shim of a version that is not selected is on PATH but fails),
+# else with python3. `make PYTHON=/path/to/python3.12` chooses one.
+SUPPORTED_PYTHONS := 3.13 3.12 3.11
+PYTHON ?= $(shell for v in $(SUPPORTED_PYTHONS); do if python$$v -c '' >/dev/null 2>&1; then command -v python$$v; exit 0; fi; done; command -v python3 || echo python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 # The install stamp is keyed on the dependency files: edit them and the next run reinstalls.
 DEPS_HASH := $(shell cat pyproject.toml environment.yml requirements-aisfx.txt | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 
-export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := book/chapters solutions exercises
+# `make test` runs these with nbval; the chapters run once, in the book build of tests/test_book_build.py.
+NBVAL_NOTEBOOKS := solutions exercises
+PY_VERSION = $(1) -c 'import platform; print(platform.python_version())'
 
-.PHONY: help install book test unit notebooks exercises bench clean node-deps
+.PHONY: help install book test unit notebooks exercises bench clean node-deps lab
 
 help:
 	@echo "make book   build the HTML book into book/_build/html/"
-	@echo "make test   run the whole test suite (unit tests + every notebook)"
+	@echo "make test   run the whole test suite (unit tests, the book build, the exercises)"
+	@echo "make lab    start JupyterLab in the repository root to run the notebooks"
 	@echo "make bench  run the benchmarks and write benchmarks/results.md"
 
 install: $(STAMP)
 
 $(STAMP):
-	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@if [ -x $(BIN)/python ]; then echo "Installing into $(VENV) (Python $$($(call PY_VERSION,$(BIN)/python)))"; else \
+	  py="$(PYTHON)"; \
+	  "$$py" -c 'import sys; lo, hi = (tuple(map(int, v.split("."))) for v in "$(lastword $(SUPPORTED_PYTHONS)) $(firstword $(SUPPORTED_PYTHONS))".split()); sys.exit(not lo <= sys.version_info[:2] <= hi)' 2>/dev/null \
+	  || { echo "No supported Python: the course needs Python $(lastword $(SUPPORTED_PYTHONS)) to $(firstword $(SUPPORTED_PYTHONS)) (looked for $(addprefix python,$(SUPPORTED_PYTHONS)) python3; found '$$py'). Install one, or name it: make PYTHON=/path/to/python3.12"; exit 1; }; \
+	  echo "Creating $(VENV) with $$py (Python $$($(call PY_VERSION,"$$py")); supported: $(SUPPORTED_PYTHONS))"; \
+	  "$$py" -m venv $(VENV); fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install -e ".[book,test]"
 	@# The pretrained encoder's wheel (weights inside), hash-pinned; --no-deps: see requirements-aisfx.txt.
@@ -43,12 +57,16 @@ book: $(STAMP) node-deps
 	@echo ""
 	@echo "The book is at: $(CURDIR)/book/_build/html/index.html"
 
+# Each chapter notebook is executed once: by the book build in tests/ (`-W`: a cell error fails it).
+# nbval runs the exercises and their solutions.
 test: $(STAMP) node-deps
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval-lax -p no:randomly $(NOTEBOOKS)
+	$(BIN)/python -m pytest --nbval-lax -p no:randomly $(NBVAL_NOTEBOOKS)
 
+# PYTEST_ARGS: more pytest options, e.g. -m "not book" leaves out the book build (.ci/run, Python 3.13).
+PYTEST_ARGS ?=
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax $(NOTEBOOKS)
@@ -60,6 +78,19 @@ exercises: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# JupyterLab in the repository root (no browser is opened: open the URL it prints; Ctrl-C stops it).
+# The kernel is this environment's Python: its kernel spec, written into the environment with the
+# absolute path of its interpreter, comes first on JUPYTER_PATH, ahead of any user-wide "python3".
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+# Jupyter refuses to run as root unless told: in a container one often is root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: $(STAMP)
+	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course environment)" >/dev/null
+	@echo "Starting JupyterLab in $(CURDIR) with the kernel $(abspath $(BIN))/python; open the http://127.0.0.1:... URL printed below."
+	JUPYTER_PATH="$$($(BIN)/python -c 'import sys; print(sys.prefix)')/share/jupyter" \
+	  $(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT) $(LAB_ARGS)
 
 # Node packages (package.json, pinned with SHA-512 integrity in package-lock.json, verified by npm ci):
 # supersonic-scsynth-samples, the CC0 recordings the book uses as real audio (course_lib.sonicpi), and

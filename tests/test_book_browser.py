@@ -1,7 +1,8 @@
 """The built book, opened page by page in headless Chromium, the way a reader sees it.
 
-Builds the book (or reuses its own last clean build when nothing in ``book/`` or ``course_lib/``
-changed since), serves it on 127.0.0.1, and runs
+Takes the book built by the ``built_book`` fixture of ``tests/conftest.py`` (a full build, or the
+last clean build when nothing in ``book/`` or ``course_lib/`` changed since), serves it on
+127.0.0.1, and runs
 ``tests/browser/check_pages.mjs`` (npm ``playwright-core`` driving Debian's ``/usr/bin/chromium``).
 For every page in ``book/_toc.yml`` it checks: no page error, no console error, no failed
 request and no request leaving the machine; all math typeset; every ``<audio>`` decodes; no
@@ -23,9 +24,7 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,64 +126,23 @@ def _unavailable() -> str | None:
     return f"missing {', '.join(missing)}: {INSTALL_HINT}" if missing else None
 
 
-def _newest_source_mtime() -> float:
-    roots = [BOOK_DIR, REPO_ROOT / "course_lib"]
-    newest = 0.0
-    for root in roots:
-        for path in root.rglob("*"):
-            if "_build" in path.parts or "__pycache__" in path.parts or not path.is_file():
-                continue
-            newest = max(newest, path.stat().st_mtime)
-    return newest
-
-
-def _built_site() -> Path:
-    """A built site: $COURSE_BOOK_HTML, this test's last clean build if no source changed since,
-    or a full new build (`--all`: an incremental build would not re-run a notebook whose code
-    in course_lib changed, nor repeat the warnings of a page that failed before)."""
-    if override := os.environ.get("COURSE_BOOK_HTML"):
-        html = Path(override)
-        assert (html / "index.html").is_file(), f"COURSE_BOOK_HTML={override} has no index.html"
-        return html
-    html = BOOK_DIR / "_build" / "html"
-    stamp = BOOK_DIR / "_build" / ".browser-test-clean-build"
-    if stamp.is_file() and (html / "index.html").is_file() and stamp.stat().st_mtime > _newest_source_mtime():
-        return html
-    stamp.unlink(missing_ok=True)
-    # `make book`'s command, rebuilding every page.
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(BOOK_DIR),
-           "--all", "--keep-going", "-W", "-n"]
-    # Without MPLBACKEND the kernel uses its inline backend; `make` exports Agg, which would
-    # leave every chapter without figures.
-    env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
-    started = time.perf_counter()
-    result = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800, env=env)
-    if result.returncode != 0:
-        log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
-        warnings = [line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR)\b", line)]
-        pytest.fail(
-            f"the book build failed ({' '.join(cmd)}), exit {result.returncode}.\n"
-            + "Warnings and errors:\n" + "\n".join(warnings[:40])
-            + "\n\nEnd of the log:\n" + log[-4000:]
-        )
-    stamp.touch()
-    print(f"built the book in {time.perf_counter() - started:.0f} s")
-    return html
-
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest's output readable
         pass
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> dict:
+def report(tmp_path_factory, request) -> dict:
     reason = _unavailable()
     if reason:
         if REQUIRE_BROWSER:
             pytest.fail(f"COURSE_REQUIRE_BROWSER is set but the browser test cannot run: {reason}")
         pytest.skip(reason)
-    html = _built_site()
+    if override := os.environ.get("COURSE_BOOK_HTML"):
+        html = Path(override)
+        assert (html / "index.html").is_file(), f"COURSE_BOOK_HTML={override} has no index.html"
+    else:  # the build of tests/conftest.py (which executes every chapter once per test run)
+        html = request.getfixturevalue("built_book").html
     handler = functools.partial(_QuietHandler, directory=str(html))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -240,12 +198,14 @@ def _problems(found: dict) -> dict:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.docname for p in PAGES])
+@pytest.mark.book
 def test_page_is_offline_and_error_free(report, page):
     found = _page(report, page)
     problems = _problems(found)
     assert not problems, f"{page.html}: {json.dumps(problems, indent=1)}\nscreenshot: {found.get('screenshot')}"
 
 
+@pytest.mark.book
 def test_other_pages_are_offline_and_error_free(report):
     """Pages outside the toc that a reader can still open: search, the index, the redirect."""
     toc = {page.html for page in PAGES}
@@ -260,6 +220,7 @@ CHAPTER_NOTEBOOKS = [p for p in PAGES if p.is_chapter_notebook]
 
 
 @pytest.mark.parametrize("page", CHAPTER_NOTEBOOKS, ids=[p.docname for p in CHAPTER_NOTEBOOKS])
+@pytest.mark.book
 def test_chapter_shows_a_figure_and_its_audio(report, page):
     found = _page(report, page)
     assert found["figures"] >= 1, f"{page.html} shows no figure; screenshot: {found.get('screenshot')}"
@@ -271,6 +232,7 @@ def test_chapter_shows_a_figure_and_its_audio(report, page):
         )
 
 
+@pytest.mark.book
 def test_navigation_reaches_every_chapter_and_exercise(report):
     reached = set(report["reached"])
     unreached = [page.html for page in PAGES if page.html not in reached]

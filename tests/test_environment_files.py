@@ -54,11 +54,29 @@ def test_torch_and_torchaudio_pinned_as_a_pair(repo_root):
     assert project["jupyter-book"] == "<2,>=1.0.4"
 
 
-def test_environment_yml_uses_python_311_and_installs_the_package(repo_root):
+def test_environment_yml_allows_the_supported_pythons_and_installs_the_package(repo_root):
+    requires = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert _normalise(f"python{requires}") == ("python", "<3.14,>=3.11")  # 3.11, 3.12 and 3.13
     _, conda = _environment_requirements(repo_root)
-    assert "python=3.11" in conda
+    pythons = [_normalise(d) for d in conda if re.match(r"^python\b", d)]
+    assert pythons == [("python", "<3.14,>=3.11")], f"environment.yml's python {pythons} is not {requires}"
     text = (repo_root / "environment.yml").read_text()
     assert "- -e ." in text
+
+
+def test_the_makefile_offers_the_interpreters_requires_python_allows(repo_root):
+    """`make` tries python3.13, 3.12, 3.11 (newest first): the same set as requires-python."""
+    text = (repo_root / "Makefile").read_text()
+    tried = re.search(r"^SUPPORTED_PYTHONS := (.+)$", text, re.M)
+    assert tried, "the Makefile has no SUPPORTED_PYTHONS line"
+    assert tried.group(1).split() == ["3.13", "3.12", "3.11"]
+
+
+def test_jupyterlab_is_installed_for_the_notebooks():
+    """`make lab` needs JupyterLab in the environment `make` installs (the `book` extra)."""
+    from importlib.metadata import version
+
+    assert int(version("jupyterlab").split(".")[0]) == 4
 
 
 def test_installed_versions_match_the_pins():

@@ -1,0 +1,70 @@
+"""The book build is where `make test` executes the chapter notebooks (once; nbval runs the exercises).
+
+``built_book`` (``tests/conftest.py``) builds the whole book as `make book` does, with ``-W``. These
+tests check that every chapter was executed into the built pages, and that a chapter whose cell
+raises does fail that build: a one-page book with the course's own configuration, built with the
+same command, from a notebook that raises.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import nbformat
+import pytest
+import yaml
+
+from conftest import BOOK_DIR, run_book_build, warning_lines
+
+
+def _chapter_docnames() -> list[str]:
+    toc = yaml.safe_load((BOOK_DIR / "_toc.yml").read_text(encoding="utf-8"))
+    return [entry["file"] for part in toc["parts"] if part["caption"] == "Chapters" for entry in part["chapters"]]
+
+
+@pytest.mark.book
+def test_every_chapter_is_executed_into_the_book(built_book):
+    chapters = _chapter_docnames()
+    assert len(chapters) >= 7
+    for docname in chapters:
+        source = BOOK_DIR / f"{docname}.ipynb"
+        stored = json.loads(source.read_text(encoding="utf-8"))
+        assert not any(c.get("outputs") for c in stored["cells"] if c["cell_type"] == "code"), (
+            f"{source.name} is stored with outputs: strip them (the build must produce every output)"
+        )
+        page = (built_book.html / f"{docname}.html").read_text(encoding="utf-8")
+        # myst-nb writes each executed cell's results into a "cell_output" block.
+        assert page.count("cell_output") >= 1, f"{docname}.html shows no output: was {source.name} executed?"
+    if built_book.log is not None:  # a fresh build: its log names each execution
+        executed = set(re.findall(r"(\S+\.ipynb): Executed notebook in", built_book.log))
+        missing = [d for d in chapters if not any(path.endswith(f"{d}.ipynb") for path in executed)]
+        assert not missing, f"the book build did not execute {missing}"
+
+
+def test_a_cell_error_in_a_chapter_fails_the_book_build(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    # The course's configuration and extensions, unchanged; a one-page table of contents.
+    shutil.copy(BOOK_DIR / "_config.yml", book / "_config.yml")
+    for folder in ("_ext", "_assets"):
+        shutil.copytree(BOOK_DIR / folder, book / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (book / "_toc.yml").write_text("format: jb-book\nroot: broken_chapter\n", encoding="utf-8")
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# A chapter that raises"),
+        nbformat.v4.new_code_cell("x = 1 + 1"),
+        nbformat.v4.new_code_cell('raise RuntimeError("sentinel-7f3a: this chapter raises")'),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(book / "broken_chapter.ipynb"))
+
+    result = run_book_build(book, timeout_s=600)
+
+    log = result.stdout
+    assert result.returncode != 0, f"a chapter that raises built without error:\n{log[-3000:]}"
+    assert "sentinel-7f3a" in log, f"the build log does not show the cell's exception:\n{log[-3000:]}"
+    warnings = warning_lines(log)
+    assert warnings and all("broken_chapter" in line for line in warnings), (
+        "the build should fail because of the cell error alone; other warnings:\n" + "\n".join(warnings)
+    )
