@@ -9,12 +9,14 @@
    and leaves ``book/_build`` alone, and times it;
 3. reads each notebook's execution time from that build's log (myst-nb prints
    ``Executed notebook in N seconds``), so no chapter is run twice;
-4. compares the figures with the course's targets and writes the report.
+4. runs ``make test`` as a user does after the install (the test suite's cached book build removed,
+   as in a fresh clone), times it, and keeps its ten slowest tests (``pytest --durations=10``);
+5. compares the figures with the course's targets and writes the report.
 
 It prints the report's figures and, as its last line, one JSON object. It exits 1 when a
 benchmark fails or a target is missed (the report is written first, saying which).
 
-    python benchmarks/run_all.py [--skip-book] [--only NAME ...] [--output FILE]
+    python benchmarks/run_all.py [--skip-book] [--skip-test] [--only NAME ...] [--output FILE]
 """
 
 from __future__ import annotations
@@ -44,10 +46,17 @@ RATIO_TARGETS = {
 }
 BOOK_BUILD_TARGET_S = 300.0  # the whole `make book` after the install, on 2 cores
 CHAPTER_TARGET_S = 60.0  # each chapter notebook's execution
+MAKE_TEST_TARGET_S = 600.0  # the whole `make test` after the install, on 2 cores
+MAKE_TEST_TIMEOUT_S = 3600
+# The test suite's mark of its last clean book build (tests/conftest.py, `built_book`).
+BOOK_TEST_STAMP = BOOK_DIR / "_build" / ".browser-test-clean-build"
 
 EXECUTED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): Executed notebook in (?P<s>[0-9.]+) seconds", re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FAILED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): (?:WARNING: )?Executing notebook failed", re.M)
+# pytest --durations: a "slowest N durations" banner, then lines "12.34s call     tests/x.py::test_y".
+DURATIONS_BANNER = re.compile(r"^=+ slowest (?:\d+ )?durations =+$", re.M)
+DURATION = re.compile(r"^(?P<s>[0-9]+(?:\.[0-9]+)?)s (?P<when>call|setup|teardown)\s+(?P<test>\S.*?)\s*$", re.M)
 
 
 @dataclass
@@ -67,6 +76,15 @@ class BookResult:
     returncode: int
     notebooks: dict[str, float] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    tail: str = ""
+    load: tuple[float, float] = (float("nan"), float("nan"))
+
+
+@dataclass
+class TestRunResult:
+    seconds: float
+    returncode: int
+    slowest: list[tuple[float, str, str]] = field(default_factory=list)  # (seconds, phase, test id)
     tail: str = ""
     load: tuple[float, float] = (float("nan"), float("nan"))
 
@@ -132,6 +150,39 @@ def build_book() -> BookResult:
     return result
 
 
+def slowest_tests(log: str, n: int = 10) -> list[tuple[float, str, str]]:
+    """The ``n`` slowest (seconds, phase, test) over every ``--durations`` report in a log (`make test`
+    runs pytest twice). A module fixture's cost shows as the ``setup`` of its first test."""
+    rows = []
+    for section in DURATIONS_BANNER.split(log)[1:]:
+        section = re.split(r"^=", section, maxsplit=1, flags=re.M)[0]  # up to pytest's next banner
+        rows += [(float(m["s"]), m["when"], m["test"]) for m in DURATION.finditer(section)]
+    return sorted(rows, key=lambda row: -row[0])[:n]
+
+
+def time_make_test() -> TestRunResult:
+    """`make test` after the install, as a fresh clone runs it (no cached book build), timed."""
+    BOOK_TEST_STAMP.unlink(missing_ok=True)
+    addopts = (os.environ.get("PYTEST_ADDOPTS", "") + " --durations=10").strip()
+    env = dict(os.environ, PYTEST_ADDOPTS=addopts)
+    cmd = ["make", "--no-print-directory", "test"]
+    print("--- make test (PYTEST_ADDOPTS=" + addopts + ")", flush=True)
+    load_before = _load()
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env,
+                              timeout=MAKE_TEST_TIMEOUT_S)
+        log, code = ANSI.sub("", proc.stdout + proc.stderr), proc.returncode
+    except subprocess.TimeoutExpired as error:
+        out = error.stdout.decode() if isinstance(error.stdout, bytes) else (error.stdout or "")
+        log, code = ANSI.sub("", out) + f"\ntimed out after {MAKE_TEST_TIMEOUT_S} s", -1
+    seconds = time.perf_counter() - started
+    summaries = [line for line in log.splitlines() if re.match(r"^=+ .*\b(passed|failed|error)", line)]
+    tail = "\n".join(summaries + ["..."] + log.strip().splitlines()[-15:])
+    print("\n".join(summaries), flush=True)
+    return TestRunResult(seconds, code, slowest_tests(log), tail, (load_before, _load()))
+
+
 def _load() -> float:
     """The 1-minute load average: above the core count, other work shared the CPU."""
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -148,7 +199,8 @@ def _compare(value: float, op: str, threshold: float) -> bool:
     return value >= threshold if op == ">=" else value <= threshold
 
 
-def check_targets(scripts: list[ScriptResult], book: BookResult | None) -> list[dict]:
+def check_targets(scripts: list[ScriptResult], book: BookResult | None,
+                  tests: TestRunResult | None = None) -> list[dict]:
     checks = []
     for (stem, key), (op, threshold, meaning) in RATIO_TARGETS.items():
         script = next((s for s in scripts if s.name == stem), None)
@@ -178,6 +230,11 @@ def check_targets(scripts: list[ScriptResult], book: BookResult | None) -> list[
         for notebook in book.failed:
             checks.append({"what": f"execute {notebook}", "value": "failed",
                            "target": f"<= {CHAPTER_TARGET_S:g} s", "ok": False})
+    if tests is not None:
+        checks.append({"what": "make test (after the install, no cached book build)",
+                       "value": round(tests.seconds, 1) if tests.returncode == 0 else f"exit code {tests.returncode}",
+                       "target": f"<= {MAKE_TEST_TARGET_S:g} s, passing",
+                       "ok": tests.returncode == 0 and tests.seconds <= MAKE_TEST_TARGET_S})
     for script in scripts:
         if script.problem:
             checks.append({"what": f"benchmarks/{script.name}.py runs", "value": script.problem,
@@ -221,7 +278,8 @@ def machine_description() -> str:
 
 
 def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | None,
-                 checks: list[dict], started: datetime, machine: str) -> None:
+                 checks: list[dict], started: datetime, machine: str,
+                 tests: TestRunResult | None = None) -> None:
     lines = [
         "# Benchmark results",
         "",
@@ -258,6 +316,20 @@ def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | Non
         if book.returncode != 0:
             lines += ["", "The build failed; its warnings and the end of its log:", "", "```text",
                       book.tail, "```"]
+
+    if tests is not None:
+        lines += ["", "## The test suite", "",
+                  f"`make test` after the install, with no cached book build (as in a fresh clone), took "
+                  f"**{tests.seconds:.1f} s** (exit code {tests.returncode}; load average "
+                  f"{tests.load[0]:.1f} before, {tests.load[1]:.1f} after). Its ten slowest tests "
+                  "(`pytest --durations=10`; a module fixture's cost is the `setup` of its first test):", "",
+                  "| seconds | phase | test |", "|---|---|---|"]
+        lines += [f"| {seconds:.1f} | {when} | `{test}` |" for seconds, when, test in tests.slowest]
+        if not tests.slowest:
+            lines.append("| (pytest reported no durations) | | |")
+        if tests.returncode != 0:
+            lines += ["", "`make test` failed; its summaries and the end of its log:", "", "```text",
+                      tests.tail, "```"]
 
     models = next((s for s in scripts if s.name == "models" and s.figures), None)
     if models is not None and models.figures.get("models"):
@@ -301,6 +373,7 @@ def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--skip-book", action="store_true", help="do not build and time the book")
+    parser.add_argument("--skip-test", action="store_true", help="do not run and time `make test`")
     parser.add_argument("--only", nargs="*", default=None, help="run only these scripts (stems)")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.md")
     args = parser.parse_args(argv)
@@ -313,8 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_book:  # a first report now: the book build is the longest step
         write_report(args.output, scripts, None, check_targets(scripts, None), started, machine_description())
     book = None if args.skip_book else build_book()
-    checks = check_targets(scripts, book)
-    write_report(args.output, scripts, book, checks, started, machine_description())
+    if not args.skip_test:  # a report before `make test`, the other long step
+        write_report(args.output, scripts, book, check_targets(scripts, book), started, machine_description())
+    tests = None if args.skip_test else time_make_test()
+    checks = check_targets(scripts, book, tests)
+    write_report(args.output, scripts, book, checks, started, machine_description(), tests)
 
     print(f"\nwrote {_relative(str(args.output))}")
     for check in checks:
@@ -325,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
         "failed_scripts": [s.name for s in scripts if s.problem],
         "book_build_s": None if book is None else round(book.seconds, 1),
         "notebook_execution_s": {} if book is None else {k: round(v, 1) for k, v in book.notebooks.items()},
+        "make_test_s": None if tests is None else round(tests.seconds, 1),
+        "slowest_tests": [] if tests is None else [
+            {"seconds": seconds, "phase": when, "test": test} for seconds, when, test in tests.slowest],
         "targets_missed": [c["what"] for c in checks if not c["ok"]],
     }
     print(json.dumps(summary))

@@ -60,3 +60,34 @@ def test_targets_are_checked_against_the_measurements(run_all):
         "execute book/chapters/b.ipynb": True,
         "benchmarks/models.py runs": False,
     }
+
+
+def test_slowest_tests_are_read_from_both_pytest_runs_of_make_test(run_all):
+    log = (
+        "tests/test_a.py ....\n"
+        "============================= slowest 10 durations =============================\n"
+        "61.20s call     tests/test_grading.py::test_batch\n"
+        "180.02s setup    tests/test_book_build.py::test_every_chapter_is_executed_into_the_book\n"
+        "0.50s call     tests/test_a.py::test_x[0.2]\n"
+        "(7 durations < 0.005s hidden.  Use -vv to show these durations.)\n"
+        "======================== 300 passed, 2 skipped in 400.00s ========================\n"
+        "2.00s call     tests/not_a_duration_line.py::test_z\n"
+        "============================= slowest 10 durations =============================\n"
+        "30.00s call     solutions/ex03_transfer_learning.ipynb::Cell 4\n"
+        "============================== 40 passed in 90.00s ==============================\n"
+    )
+    assert run_all.slowest_tests(log, n=3) == [
+        (180.02, "setup", "tests/test_book_build.py::test_every_chapter_is_executed_into_the_book"),
+        (61.2, "call", "tests/test_grading.py::test_batch"),
+        (30.0, "call", "solutions/ex03_transfer_learning.ipynb::Cell 4"),
+    ]
+    assert run_all.slowest_tests("no durations here\n") == []
+
+
+def test_make_test_target_is_ten_minutes_and_a_failure_misses_it(run_all):
+    fast_but_failing = run_all.TestRunResult(seconds=100.0, returncode=2)
+    slow = run_all.TestRunResult(seconds=601.0, returncode=0)
+    good = run_all.TestRunResult(seconds=599.0, returncode=0)
+    for result, ok in ((fast_but_failing, False), (slow, False), (good, True)):
+        (check,) = [c for c in run_all.check_targets([], None, result) if c["what"].startswith("make test")]
+        assert check["ok"] is ok and check["target"] == "<= 600 s, passing"
