@@ -14,6 +14,23 @@ validation is carved from train). Every default is the course's recommended reci
 It writes into ``OUTDIR``: ``metrics.json`` (model, classes, epochs run, validation and test metrics),
 ``best_model.pt`` (the best epoch's weights; ``course_lib.training.load_checkpoint`` reads it),
 ``history.json``, ``history.png`` and ``confusion_matrix.png``, and ends with a summary.
+
+Transfer learning (chapter 5) instead of a network from scratch::
+
+    python -m course_lib train --root DIR --out OUTDIR --encoder aisfx [--head linear|mlp]
+        [--fine-tune [--unfreeze N] [--fine-tune-epochs E]]
+
+embeds every file once with the pretrained aiSFX sound-event encoder (cached with ``--cache``) and
+trains a head on the embeddings; ``--fine-tune`` then unfreezes the encoder's top ``N`` blocks and
+trains them with the head at a tenth of the learning rate (:mod:`course_lib.transfer`).
+``metrics.json`` records the encoder.
+
+Classifying new files with a trained run (:mod:`course_lib.inference`)::
+
+    python -m course_lib predict --run OUTDIR FILE_OR_FOLDER... [--top-k K] [--csv PATH] [--json PATH]
+
+prints each file's top-k classes with probabilities and writes ``OUTDIR/predictions.csv`` and
+``OUTDIR/predictions.json``; a file that cannot be read is reported in its row, not fatal.
 Wrong input (a missing folder, an empty class folder, bad options) gets a one-line message and exit code 2.
 """
 
@@ -30,7 +47,7 @@ from pathlib import Path
 
 from .recipe import RECOMMENDED
 
-__all__ = ["main", "build_parser", "train_command"]
+__all__ = ["main", "build_parser", "train_command", "transfer_train_command", "predict_command"]
 
 EXIT_USAGE = 2
 
@@ -109,6 +126,39 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-augment", action="store_true", help="train without SpecAugment")
     train.add_argument("--cache", type=Path, default=None, metavar="DIR", help="keep computed features in DIR for the next run")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    transfer = train.add_argument_group(
+        "transfer learning", "start from a pretrained encoder instead of training a network from scratch (chapter 5)"
+    )
+    transfer.add_argument(
+        "--encoder", default=None, choices=["aisfx"],
+        help="embed every file with this pretrained encoder (aisfx: Ma & Lerch's sound-event CNN, 44.1 kHz; "
+        "--sample-rate and --n-mels are then unused) and train a head on the embeddings; --cache keeps them",
+    )
+    transfer.add_argument("--head", default="linear", choices=["linear", "mlp"], help="the head: linear, or one hidden layer of 128")
+    transfer.add_argument(
+        "--fine-tune", action="store_true",
+        help="after the head, unfreeze the encoder's top --unfreeze blocks and train them with the head at lr/10",
+    )
+    transfer.add_argument("--unfreeze", type=_positive_int, default=1, metavar="N", help="encoder blocks (1-4, from the top) that --fine-tune trains")
+    transfer.add_argument("--fine-tune-epochs", type=_positive_int, default=10, metavar="E", help="most epochs of --fine-tune")
+
+    predict = commands.add_parser(
+        "predict",
+        help="classify audio files with a trained run",
+        description=(
+            "Classify audio files with the model of a training run (the --out folder of `train`, from scratch or "
+            "with --encoder). Each file is prepared as the training files were (mono, resampled, centre-cropped or "
+            "padded to the training clip length). Prints each file's top-k classes with probabilities and writes a "
+            "CSV and a JSON file. A file that cannot be read is reported in its row; the others are still classified."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    predict.add_argument("--run", required=True, type=Path, metavar="OUTDIR", help="the folder written by `train --out`")
+    predict.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_FOLDER", help="audio files, or folders searched recursively")
+    predict.add_argument("--top-k", type=_positive_int, default=3, metavar="K", help="classes listed per file")
+    predict.add_argument("--csv", type=Path, default=None, metavar="PATH", help="CSV output (default OUTDIR/predictions.csv)")
+    predict.add_argument("--json", type=Path, default=None, metavar="PATH", help="JSON output (default OUTDIR/predictions.json)")
+    predict.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"], help="where to run the model")
     return parser
 
 
@@ -161,6 +211,8 @@ def train_command(args: argparse.Namespace) -> dict:
     if duration_s < 2 * recipe.window_s:
         raise UsageError(f"clips of {duration_s} s are too short for {recipe.window_s} s analysis windows; pass a longer --duration.")
 
+    if args.encoder is not None:
+        return transfer_train_command(args, splits, duration_s)
     print(
         f"Data: {root} ({splits.layout}), {len(class_names)} classes, "
         f"{len(splits.train[0])} train / {len(splits.val[0])} val / {len(splits.test[0])} test files; "
@@ -257,6 +309,149 @@ def train_command(args: argparse.Namespace) -> dict:
     return metrics
 
 
+_SUMMARY_KEYS = ("accuracy", "balanced_accuracy", "macro_precision", "macro_recall", "macro_f1",
+                 "weighted_precision", "weighted_recall", "weighted_f1", "n_examples", "per_class", "confusion_matrix")
+
+
+def transfer_train_command(args: argparse.Namespace, splits, duration_s: float) -> dict:
+    """``train --encoder``: a head on a pretrained encoder's embeddings (and ``--fine-tune``); see :mod:`course_lib.transfer`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .evaluation import evaluate
+    from .plots import plot_confusion_matrix, plot_history
+    from .pretrained.aisfx import AISFX_SAMPLE_RATE, CREDIT
+    from .training import select_device
+    from .transfer import train_transfer
+
+    if args.unfreeze > 4:
+        raise UsageError(f"--unfreeze must be 1 to 4 (the encoder has 4 blocks), got {args.unfreeze}.")
+    class_names = list(splits.class_names)
+    root: Path = args.root
+    print(
+        f"Data: {root} ({splits.layout}), {len(class_names)} classes, "
+        f"{len(splits.train[0])} train / {len(splits.val[0])} val / {len(splits.test[0])} test files; "
+        f"clips of {duration_s:g} s at {AISFX_SAMPLE_RATE} Hz (the encoder's rate)."
+    )
+    print(CREDIT)
+    hidden = None if args.head == "linear" else 128
+    config = RECOMMENDED.train_config(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, early_stopping_patience=args.patience,
+        seed=args.seed, device=args.device, progress=not args.quiet,
+    )
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "best_model.pt"
+    settings = {"sample_rate": AISFX_SAMPLE_RATE, "duration_s": duration_s, "encoder": args.encoder}
+    parts = {name: splits.part(name) for name in ("train", "val", "test")}
+    try:
+        result = train_transfer(
+            parts, class_names, duration_s=duration_s, encoder_name=args.encoder, hidden_features=hidden, config=config,
+            fine_tune=args.fine_tune, n_unfrozen=args.unfreeze, fine_tune_epochs=args.fine_tune_epochs,
+            fine_tune_batch_size=min(args.batch_size, 16), cache=args.cache, checkpoint_path=checkpoint,
+            checkpoint_metadata={"class_names": class_names, "features": settings},
+        )
+    except ImportError as err:
+        raise UsageError(str(err)) from None
+    if not result.kept["test"]:
+        raise UsageError(f"--root {root}: no usable test files; add more files per class or a test/ folder.")
+    test = evaluate(result.head, (result.final_embeddings["test"], result.labels["test"]), class_names)
+    val = (evaluate(result.head, (result.final_embeddings["val"], result.labels["val"]), class_names)
+           if result.kept["val"] else None)
+    history = result.fine_tune_history or result.head_history
+    head_only = result.head_only_accuracy if args.fine_tune else None
+    model_name = f"{args.encoder}+{args.head}" + ("+fine-tune" if args.fine_tune else "")
+    train_time = result.embed_time_s + result.head_time_s + result.fine_tune_time_s
+    metrics = {
+        "model": model_name,
+        "encoder": result.info,
+        "classes": class_names,
+        "epochs_run": history.epochs_run,
+        "best_epoch": history.best_epoch,
+        "stopped_early": history.stopped_early,
+        "train_time_s": round(train_time, 2),
+        "embed_time_s": round(result.embed_time_s, 2),
+        "head_time_s": round(result.head_time_s, 2),
+        "fine_tune_time_s": round(result.fine_tune_time_s, 2),
+        "parameters": sum(p.numel() for p in result.model.parameters() if p.requires_grad) or
+        sum(p.numel() for p in result.head.parameters()),
+        "layout": splits.layout,
+        "n_files": {k: len(splits.part(k)[0]) for k in ("train", "val", "test")},
+        "skipped_files": list(getattr(args, "skipped_files", [])),
+        "n_used": {k: len(v) for k, v in result.kept.items()},
+        "skipped_files": list(getattr(args, "skipped_files", [])),
+        "features": settings,
+        "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "patience": args.patience,
+                     "head": args.head, "fine_tune": args.fine_tune, "seed": args.seed,
+                     "device": str(select_device(args.device))},
+        "test": {k: test.metrics[k] for k in _SUMMARY_KEYS},
+        "val": {k: val.metrics[k] for k in _SUMMARY_KEYS} if val is not None else None,
+        "head_only": head_only,
+        "checkpoint": checkpoint.name,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    history.save_json(out / "history.json")
+    fig = plot_history(history, title=f"{model_name} on {root.name}")
+    fig.savefig(out / "history.png", dpi=110)
+    plt.close(fig)
+    ax = plot_confusion_matrix(test.confusion_matrix, class_names, normalize=True, title=f"test set ({model_name})")
+    ax.figure.tight_layout()
+    ax.figure.savefig(out / "confusion_matrix.png", dpi=110)
+    plt.close(ax.figure)
+
+    print()
+    print(f"Embedded {sum(len(v) for v in result.kept.values())} files in {result.embed_time_s:.1f} s; head trained in "
+          f"{result.head_time_s:.1f} s" + (f"; fine-tuned {', '.join(result.info['unfrozen_blocks'])} in "
+                                            f"{result.fine_tune_time_s:.1f} s" if args.fine_tune else "") + ".")
+    if head_only is not None and "test" in head_only:
+        print(f"Head alone (frozen encoder, before fine-tuning): test accuracy {head_only['test']:.3f}")
+    if val is not None:
+        print(f"Validation: accuracy {val.accuracy:.3f}, macro-F1 {val.macro_f1:.3f}")
+    print(f"Test:       accuracy {test.accuracy:.3f}, macro-F1 {test.macro_f1:.3f}, "
+          f"balanced accuracy {test.metrics['balanced_accuracy']:.3f} ({test.metrics['n_examples']} clips)")
+    print(test.report())
+    print(f"Wrote {out / 'metrics.json'}, {checkpoint}, {out / 'history.png'}, {out / 'confusion_matrix.png'}")
+    return metrics
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    """``predict``: top-k classes of each file; returns the exit code (1 when no file could be classified)."""
+    from .inference import collect_audio_files, load_run, predict_files, write_predictions
+    from .training import select_device
+
+    try:
+        device = select_device(args.device)
+    except RuntimeError as err:
+        raise UsageError(str(err)) from None
+    try:
+        run = load_run(args.run, device=device)
+    except ImportError as err:
+        raise UsageError(str(err)) from None
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    files = collect_audio_files(args.inputs)
+    if not files:
+        raise UsageError(f"no audio files ({', '.join(e for e in ('.wav', '.flac', '.ogg', '.aiff'))}) in {', '.join(map(str, args.inputs))}.")
+    print(f"Run: {run.folder} ({run.metrics.get('model')}, {len(run.class_names)} classes); {len(files)} file(s), "
+          f"each as {run.duration_s:g} s at {run.sample_rate} Hz.")
+    predictions = predict_files(run, files, top_k=args.top_k)
+    width = max(len(str(p.file)) for p in predictions)
+    for p in predictions:
+        if p.ok:
+            print(f"{str(p.file):<{width}}  " + "  ".join(f"{c} {v:.3f}" for c, v in p.top))
+        else:
+            print(f"{str(p.file):<{width}}  ERROR: {p.error}")
+    csv_path = args.csv if args.csv is not None else run.folder / "predictions.csv"
+    json_path = args.json if args.json is not None else run.folder / "predictions.json"
+    write_predictions(predictions, csv_path, json_path)
+    bad = sum(not p.ok for p in predictions)
+    print(f"Classified {len(predictions) - bad} of {len(predictions)} file(s)" + (f"; {bad} could not be read (see ERROR rows)" if bad else "")
+          + f". Wrote {csv_path} and {json_path}.")
+    return 0 if bad < len(predictions) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m course_lib`` and the ``course-lib`` script; returns the exit code."""
     parser = build_parser()
@@ -268,6 +463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             train_command(args)
+        elif args.command == "predict":
+            return predict_command(args)
     except (UsageError, DatasetError, AudioFileError, FileNotFoundError) as err:
         print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
