@@ -46,8 +46,9 @@ __all__ = [
     "seconds_to_samples",
 ]
 
-#: File types the course reads (libsndfile decodes all three without FFmpeg).
-SUPPORTED_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg")
+#: File types the course reads (libsndfile decodes all of them without FFmpeg; AIFF is in the
+#: CC0 recording library of :mod:`course_lib.sonicpi`).
+SUPPORTED_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
 PathLike = str | os.PathLike
 
@@ -56,8 +57,9 @@ PathLike = str | os.PathLike
 _INTEGER_READS: dict[str, tuple[str, float]] = {"PCM_16": ("int16", 2.0**-15), "PCM_24": ("int32", 2.0**-31)}
 
 # libsndfile reports a WAV whose data chunk is shorter than its header says as
-# "data : 88200 (should be 44078)" in its log; it would otherwise return the partial data silently.
-_TRUNCATED_DATA = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+# "data : 88200 (should be 44078)" in its log (an AIFF's sound chunk as "SSND : ..."); it would
+# otherwise return the partial data silently.
+_TRUNCATED_DATA = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 
 
 class AudioFileError(ValueError):
@@ -130,7 +132,7 @@ def audio_info(path: PathLike) -> AudioInfo:
 
 
 def load_audio(path: PathLike, *, allow_empty: bool = False) -> tuple[torch.Tensor, int]:
-    """Decode a WAV, FLAC or OGG file into a ``float32`` tensor.
+    """Decode a WAV, FLAC, OGG or AIFF file into a ``float32`` tensor.
 
     Integer files (8, 16, 24, 32-bit PCM) are scaled to ``[-1, 1)``; float files are returned as
     stored. Any channel count is kept as it is (use :func:`to_mono` to mix down).

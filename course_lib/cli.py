@@ -32,6 +32,9 @@ Classifying new files with a trained run (:mod:`course_lib.inference`)::
 prints each file's top-k classes with probabilities and writes ``OUTDIR/predictions.csv`` and
 ``OUTDIR/predictions.json``; a file that cannot be read is reported in its row, not fatal.
 Wrong input (a missing folder, an empty class folder, bad options) gets a one-line message and exit code 2.
+Every file of the folder is decoded once before training: files that cannot be decoded are listed all
+together in one report (exit code 2); ``--skip-bad`` trains without them and lists them in the log and in
+``metrics.json`` (``skipped_files``).
 """
 
 from __future__ import annotations
@@ -126,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-augment", action="store_true", help="train without SpecAugment")
     train.add_argument("--cache", type=Path, default=None, metavar="DIR", help="keep computed features in DIR for the next run")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument(
+        "--skip-bad", action="store_true",
+        help="leave out files that cannot be decoded (listed in the log and in metrics.json) instead of stopping "
+        "with the list of them",
+    )
     transfer = train.add_argument_group(
         "transfer learning", "start from a pretrained encoder instead of training a network from scratch (chapter 5)"
     )
@@ -173,6 +181,28 @@ def _median_duration(files: Sequence[Path]) -> float:
     return round(statistics.median(durations), 3)
 
 
+def _usable_splits(root: Path, args: argparse.Namespace):
+    """Scan the folder and decode every file once: ONE report listing every unreadable file, then stop
+    (exit 2) or, with ``--skip-bad``, split the folder without them and log the list (``args.skipped_files``)."""
+    from .datasets import UnreadableFilesError, describe_unreadable, find_unreadable, scan_folder_dataset
+
+    splits = scan_folder_dataset(root, seed=args.seed)
+    every = [f for part in ("train", "val", "test") for f in splits.part(part)[0]]
+    bad = find_unreadable(every)
+    args.skipped_files = [f"{path}: {problem}" for path, problem in bad]
+    if not bad:
+        return splits
+    if not getattr(args, "skip_bad", False):
+        raise UnreadableFilesError(
+            bad, len(every), "repair or remove these files, or pass --skip-bad to train without them "
+            "(they are then listed in the log and in metrics.json).",
+        )
+    logging.getLogger("course_lib.cli").warning(
+        "--skip-bad: leaving out %s", describe_unreadable(bad, len(every)).replace(" cannot be read:", " that cannot be read:")
+    )
+    return scan_folder_dataset(root, seed=args.seed, exclude=[path for path, _ in bad])
+
+
 def train_command(args: argparse.Namespace) -> dict:
     """Run ``train`` with parsed arguments; return the metrics written to ``metrics.json``."""
     import matplotlib
@@ -203,7 +233,7 @@ def train_command(args: argparse.Namespace) -> dict:
         raise UsageError(str(err)) from None
     recipe = RECOMMENDED.replace(sample_rate=args.sample_rate, n_mels=args.n_mels)
 
-    splits = scan_folder_dataset(root, seed=args.seed)
+    splits = _usable_splits(root, args)
     class_names = list(splits.class_names)
     if len(class_names) < 2:
         raise UsageError(f"--root {root}: found a single class folder ({class_names[0]}); a classifier needs at least two.")
@@ -280,6 +310,7 @@ def train_command(args: argparse.Namespace) -> dict:
         "parameters": count_parameters(model),
         "layout": splits.layout,
         "n_files": {k: len(splits.part(k)[0]) for k in ("train", "val", "test")},
+        "skipped_files": list(getattr(args, "skipped_files", [])),
         "features": settings,
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "patience": args.patience,
                      "augment": not args.no_augment, "seed": args.seed, "device": str(select_device(args.device))},

@@ -46,6 +46,9 @@ __all__ = [
     "GTZANDataset",
     "gtzan_track_ids",
     "FolderSplits",
+    "UnreadableFilesError",
+    "describe_unreadable",
+    "find_unreadable",
     "scan_folder_dataset",
     "FolderDataset",
 ]
@@ -55,6 +58,53 @@ logger = logging.getLogger(__name__)
 
 class DatasetError(ValueError):
     """Metadata or a folder that cannot be used as a dataset; the message names the file or row."""
+
+
+class UnreadableFilesError(DatasetError):
+    """Files that cannot be decoded, reported together: ``bad`` holds every ``(path, problem)``."""
+
+    def __init__(self, bad: Sequence[tuple[Path, str]], total: int, fix: str) -> None:
+        self.bad = list(bad)
+        self.total = int(total)
+        super().__init__(describe_unreadable(self.bad, self.total) + f"\nFix: {fix}")
+
+
+def describe_unreadable(bad: Sequence[tuple[Path, str]], total: int) -> str:
+    """One report of every bad file: ``"3 of 40 audio files cannot be read:\n  path: problem ..."``."""
+    lines = [f"{len(bad)} of {total} audio files cannot be read:"]
+    lines += [f"  {path}: {problem}" for path, problem in bad]
+    return "\n".join(lines)
+
+
+def find_unreadable(paths: Sequence[str | os.PathLike], *, workers: int | None = None) -> list[tuple[Path, str]]:
+    """Decode every file (in threads) and return each one that cannot be used, with its problem.
+
+    A header check is not enough: a FLAC file cut short or a WAV whose samples are corrupt has a
+    valid header. Decoding every file costs about as much as one epoch of the first feature pass
+    (0.7 s for the 207 files of the CC0 library here), and gives ONE complete list instead of a
+    failure at the first bad file.
+
+    Returns:
+        ``[(path, problem), ...]`` in the order of ``paths``; empty when every file decodes.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .pipeline import default_workers
+
+    paths = [Path(p) for p in paths]
+
+    def check(path: Path) -> str | None:
+        try:
+            load_audio(path)
+        except AudioFileError as err:
+            return err.problem
+        except FileNotFoundError:
+            return "missing (deleted while being read?)"
+        return None
+
+    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
+        problems = list(pool.map(check, paths))
+    return [(p, problem) for p, problem in zip(paths, problems) if problem is not None]
 
 
 def _check_not_truncated(path: Path) -> None:
@@ -499,7 +549,7 @@ class FolderSplits:
         return getattr(self, name)
 
 
-def _class_folders(folder: Path, extensions: tuple[str, ...]) -> dict[str, list[Path]]:
+def _class_folders(folder: Path, extensions: tuple[str, ...], exclude: frozenset[Path] = frozenset()) -> dict[str, list[Path]]:
     classes = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not classes:
         raise DatasetError(
@@ -509,6 +559,10 @@ def _class_folders(folder: Path, extensions: tuple[str, ...]) -> dict[str, list[
     found: dict[str, list[Path]] = {}
     for d in classes:
         files = sorted(f for f in d.iterdir() if f.is_file() and f.suffix.lower() in extensions)
+        left = [f for f in files if f not in exclude]
+        if files and not left:
+            raise DatasetError(f"{d}: all {len(files)} file(s) of this class are left out as unreadable; a class needs at least one.")
+        files = left
         if not files:
             raise DatasetError(
                 f"{d}: empty class folder (no {', '.join(extensions)} files). Fix: add recordings or remove the folder."
@@ -524,6 +578,7 @@ def scan_folder_dataset(
     test_fraction: float = 0.15,
     seed: int = 0,
     extensions: Sequence[str] = SUPPORTED_EXTENSIONS,
+    exclude: Sequence[str | os.PathLike] = (),
 ) -> FolderSplits:
     """Find the files, labels and class names of a folder dataset, split into train / val / test.
 
@@ -537,7 +592,9 @@ def scan_folder_dataset(
         root: the dataset folder.
         val_fraction, test_fraction: shares for the split made here.
         seed: seed of that split.
-        extensions: audio file extensions to include.
+        extensions: audio file extensions to include (default WAV, FLAC, OGG and AIFF).
+        exclude: files to leave out before splitting (e.g. those :func:`find_unreadable` found), so
+            the split is the one a folder without them would get.
 
     Raises:
         FileNotFoundError: ``root`` does not exist.
@@ -547,15 +604,16 @@ def scan_folder_dataset(
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: dataset folder not found. Expected {root}/<class>/*.wav.")
     extensions = tuple(e.lower() for e in extensions)
+    skip = frozenset(Path(p) for p in exclude)
     has_train = (root / "train").is_dir()
     if has_train:
-        train = _class_folders(root / "train", extensions)
+        train = _class_folders(root / "train", extensions, skip)
         class_names = tuple(sorted(train))
         if not (root / "test").is_dir():
             raise DatasetError(f"{root}: has train/ but no test/. Add {root}/test/<class>/ or use {root}/<class>/ only.")
-        parts: dict[str, dict[str, list[Path]]] = {"train": train, "test": _class_folders(root / "test", extensions)}
+        parts: dict[str, dict[str, list[Path]]] = {"train": train, "test": _class_folders(root / "test", extensions, skip)}
         if (root / "val").is_dir():
-            parts["val"] = _class_folders(root / "val", extensions)
+            parts["val"] = _class_folders(root / "val", extensions, skip)
         for name, found in parts.items():
             extra = sorted(set(found) - set(class_names))
             if extra:
@@ -576,7 +634,7 @@ def scan_folder_dataset(
         carve = stratified_split(train_labels, val_fraction=val_fraction, test_fraction=0.0, seed=seed)
         pick = lambda idx: ([train_files[i] for i in idx.tolist()], [train_labels[i] for i in idx.tolist()])  # noqa: E731
         return FolderSplits(class_names, pick(carve.train), pick(carve.val), test_part, "split-folders")
-    found = _class_folders(root, extensions)
+    found = _class_folders(root, extensions, skip)
     class_names = tuple(sorted(found))
     files = [f for c in class_names for f in found[c]]
     labels = [class_names.index(c) for c in class_names for _ in found[c]]
