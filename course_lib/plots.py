@@ -17,6 +17,7 @@ __all__ = [
     "plot_spectrogram",
     "mel_band_centers_hz",
     "audio_player",
+    "listening_grid",
     "plot_history",
     "plot_confusion_matrix",
 ]
@@ -275,3 +276,73 @@ def plot_confusion_matrix(
     if title:
         ax.set_title(title)
     return ax
+
+
+# --------------------------------------------------------------------------------------------
+# A listening grid (introduced in chapter 3).
+
+
+def listening_grid(
+    rows: "list[tuple[str, str, torch.Tensor | np.ndarray]]",
+    sample_rate: int,
+    *,
+    n_mels: int = 64,
+    caption: str | None = None,
+):
+    """A table to look at and listen to a set of sounds: one row per sound, with its name, a note
+    (e.g. the file it comes from), a log-mel thumbnail and a player.
+
+    Args:
+        rows: ``(name, note, waveform)`` per row; ``waveform`` is ``(samples,)`` or ``(1, samples)``
+            at ``sample_rate`` Hz.
+        sample_rate: Hz.
+        n_mels: mel bands of the thumbnails (25 ms windows every 10 ms, 80 dB range).
+        caption: a caption above the table.
+
+    Returns:
+        An ``IPython.display.HTML`` object. Thumbnails are PNG and players WAV data URIs, so the grid
+        works in the static HTML book too; every thumbnail has an ``alt`` text.
+    """
+    import base64
+    import html
+    import io
+
+    from IPython.display import HTML
+
+    from .features import LogMelSpectrogram
+
+    if not rows:
+        raise ValueError("listening_grid needs at least one row.")
+    win = max(16, round(0.025 * sample_rate))
+    n_fft = 2 ** math.ceil(math.log2(win))
+    to_mel = LogMelSpectrogram(sample_rate=int(sample_rate), n_fft=n_fft, win_length=win,
+                               hop_length=max(1, round(0.010 * sample_rate)), n_mels=n_mels)
+    cells = []
+    for name, note, waveform in rows:
+        data = torch.as_tensor(_to_numpy(waveform)).reshape(-1)
+        if not torch.isfinite(data).all():
+            raise ValueError(f"listening_grid: the waveform of {name!r} contains NaN or infinite samples.")
+        with torch.no_grad():
+            mel = to_mel(data).numpy()
+        fig, ax = plt.subplots(figsize=(2.6, 0.9), dpi=80)
+        duration = data.numel() / sample_rate
+        ax.imshow(mel, origin="lower", aspect="auto", cmap="magma", extent=(0, duration, 0, n_mels))
+        ax.set_axis_off()
+        fig.subplots_adjust(0, 0, 1, 1)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        plt.close(fig)
+        png = base64.b64encode(buffer.getvalue()).decode("ascii")
+        player = audio_player(data, sample_rate)._repr_html_()
+        alt = html.escape(f"log-mel spectrogram of {name} ({note}), {duration:.2f} s", quote=True)
+        cells.append(
+            f"<tr><td><b>{html.escape(name)}</b></td><td>{html.escape(note)}</td>"
+            f'<td><img src="data:image/png;base64,{png}" alt="{alt}" width="208" height="72"></td>'
+            f"<td>{player}</td></tr>"
+        )
+    head = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return HTML(
+        '<table class="listening-grid">' + head
+        + "<thead><tr><th>class</th><th>recording</th><th>log-mel spectrogram</th><th>listen</th></tr></thead>"
+        + "<tbody>" + "".join(cells) + "</tbody></table>"
+    )

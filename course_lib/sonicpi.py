@@ -74,6 +74,7 @@ __all__ = [
     "CREDIT",
     "CREDIT_MARKDOWN",
     "REQUIRE_ENV",
+    "HIDE_ENV",
     "CLASSES",
     "CLASS_REASONS",
     "LABELS",
@@ -116,6 +117,10 @@ CREDIT_MARKDOWN = (
 
 #: Environment variable: when ``1``, a missing library is an error, never a silent fallback (CI sets it).
 REQUIRE_ENV = "COURSE_REQUIRE_REAL_AUDIO"
+
+#: Environment variable: when ``1``, behave as if the library were not installed (to build and check
+#: the synthetic fallback of the pages on a machine that has it).
+HIDE_ENV = "COURSE_HIDE_REAL_AUDIO"
 
 #: Formats found in the library (libsndfile decodes all of them).
 AUDIO_EXTENSIONS: tuple[str, ...] = (".flac", ".aiff", ".aif", ".wav", ".ogg")
@@ -210,6 +215,8 @@ EXCLUDED: dict[str, str] = {
 def _candidates() -> list[Path]:
     """Folders that may hold the samples, in order of preference."""
     found: list[Path] = []
+    if os.environ.get(HIDE_ENV, "").strip() not in ("", "0"):
+        return found
     data = os.environ.get("COURSE_DATA_DIR", "").strip()
     if data:
         base = Path(data).expanduser() / PACKAGE
@@ -223,7 +230,7 @@ def _holds_audio(folder: Path) -> bool:
 
 
 def _missing_message() -> str:
-    where = "\n".join(f"  {p}" for p in _candidates())
+    where = "\n".join(f"  {p}" for p in _candidates()) or f"  nowhere: {HIDE_ENV}=1 hides the library"
     return (
         f"the real recordings ({PACKAGE} {VERSION}) are not installed; looked in:\n{where}\n"
         "Fix: run `make book` (or `npm ci` in the repository root; it needs Node.js and npm), or copy the package's "

@@ -204,3 +204,11 @@ def test_class_folders_read_by_the_folder_dataset(tmp_path):
     splits = scan_folder_dataset(root, seed=0)
     assert splits.class_names == ("kick", "tom")
     assert sum(len(splits.part(p)[0]) for p in ("train", "val", "test")) == 27
+
+
+def test_hide_switch_simulates_a_missing_library(monkeypatch):
+    monkeypatch.setenv(sonicpi.HIDE_ENV, "1")
+    monkeypatch.delenv(sonicpi.REQUIRE_ENV, raising=False)
+    assert not sonicpi.is_available()
+    with pytest.raises(FileNotFoundError, match=sonicpi.HIDE_ENV):
+        sonicpi.library_dir()
