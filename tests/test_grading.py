@@ -21,6 +21,7 @@ import pytest
 
 from course_lib.grading import grade_submissions, get_exercise, summary_text, write_tables
 from course_lib.grading.core import ANSWER_TAG, assemble_notebook
+from course_lib.grading.sandbox import Isolation
 
 REPO = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).with_name("submissions")
@@ -101,12 +102,13 @@ def graded(tmp_path_factory, monkeypatch_module):
         paths.append(unsolved)
     guarded = [REPO / "course_lib" / "grading" / "exercises" / "ex02_specaugment.py", REPO / "exercises"]
     before = {p: p.read_bytes() for p in guarded if p.is_file()}
+    isolation = Isolation.detect()  # the sandbox where bubblewrap works (always in CI), as the command does
     results = grade_submissions(paths, lambda p: get_exercise(p.name.split(".")[0]), timeout_s=TIMEOUT_S,
-                                protect=[sentinel])
+                                protect=[sentinel], isolation=isolation)
     after = {p: p.read_bytes() for p in before}
     print(summary_text(results))
     return {"results": {r.student: r for r in results}, "specs": specs, "sentinel": sentinel, "root": root,
-            "files_unchanged": before == after, "all": results}
+            "files_unchanged": before == after, "all": results, "isolation": isolation}
 
 
 @pytest.fixture(scope="module")
@@ -149,13 +151,23 @@ def test_wrong_and_cheating_submissions(graded, stem):
 def test_batch_survives_and_files_are_restored(graded):
     results = graded["all"]
     assert len(results) == len(list(SUBMISSIONS.glob("*.py"))) + 2 * len(_exercise_names())
-    # the file-deleting submission: the protected sentinel is back, and the change is reported
+    # The file-deleting and test-rewriting submissions: the protected sentinel, the grader's check
+    # module and the exercises are as they were. In the sandbox (read-only system) or as an
+    # unprivileged user the writes fail; otherwise they happen and are restored and reported.
     assert graded["sentinel"].read_text() == "protected"
-    assert any("sentinel.txt" in t for t in graded["results"]["ex02_deletes_files"].tampering)
-    # the test-rewriting submission: the grader's check module and the exercises are back as they were
     assert graded["files_unchanged"]
     assert not (REPO / "exercises" / "tests").exists()
-    assert graded["results"]["ex02_cheat_write_tests"].tampering
+    isolation = graded["isolation"]
+    writes_blocked = isolation.sandbox or isolation.user is not None
+    for stem in ("ex02_deletes_files", "ex02_cheat_write_tests"):
+        r = graded["results"][stem]
+        assert r.sandbox is isolation.sandbox
+        if writes_blocked:
+            assert not r.tampering, r.tampering  # nothing outside its folder changed, so nothing to restore
+        else:
+            assert r.tampering, f"{stem}: its changes outside its folder were not reported"
+    if not writes_blocked:
+        assert any("sentinel.txt" in t for t in graded["results"]["ex02_deletes_files"].tampering)
     # the crashing and exiting ones are recorded as such, not as grader failures
     assert graded["results"]["ex02_exits"].status == "crashed"
     assert graded["results"]["ex02_raises"].cell_errors

@@ -11,10 +11,11 @@ How one submission is graded
    from the submission, and the code cells the learner added. Edited or deleted prose, set-up and
    check cells are therefore restored; otter's ``grader.check`` cells are dropped (the hidden
    checks replace them); cells tagged ``grader-skip`` (long experiments) are not run.
-2. **Run, isolated.** The notebook runs in a new Python process (its own session and process
-   group) inside a fresh temporary folder that is its working folder and ``HOME``, with a wall-clock
-   limit after which the whole process group is killed (a CPU-time limit backs it up for processes
-   that leave the group). A cell that raises is recorded and the run goes on.
+2. **Run, isolated.** The notebook runs in a new Python process inside a fresh temporary folder
+   that is its working folder and ``HOME``, in a bubblewrap sandbox where the system allows it (see
+   :mod:`course_lib.grading.sandbox`: read-only file system but for that folder, no network, its own
+   PID namespace), with limits on time, memory, processes and output. Whatever it leaves running is
+   killed when it ends. A cell that raises is recorded and the run goes on.
 3. **Collect.** After the last cell, the exercise's collector calls the learner's functions on
    probe inputs and saves the answers as plain data (tensors, numbers, strings).
 4. **Check, out of reach.** This process — where no learner code ever runs — loads the data with
@@ -22,14 +23,13 @@ How one submission is graded
    runs the hidden checks, which test types and shapes, not only values. The checks and the runner
    were loaded into memory when the grader started, so files a submission writes or deletes cannot
    change them; the grader's own files and the reference notebooks (plus any ``--protect`` path)
-   are snapshotted, and whatever a submission changed there is restored and reported.
-
-The grader is not a security sandbox: a submission runs with the instructor's permissions. It
-survives hostile notebooks and keeps their scores honest; for code you do not trust with your
-files, run the grader inside a container or as a user without write access to anything valuable.
+   are snapshotted, and whatever a submission changed there is restored and reported. Without the
+   sandbox, the Python environment is checked too (:class:`~course_lib.grading.sandbox.EnvironmentGuard`).
 
 Everything ends up in ``scores.csv`` (one row per student and check) and ``scores.json``
-(per student: status, score, checks, cell errors, tampering), plus a printed summary.
+(per student: status, score, checks, cell errors, tampering, processes left behind; whether the
+sandbox was used), written atomically, plus ``scores.json.sha256`` and a printed summary with that
+hash; ``verify_tables`` (``--verify``) recomputes it.
 """
 
 from __future__ import annotations
@@ -37,19 +37,21 @@ from __future__ import annotations
 import copy
 import csv
 import dataclasses
+import hashlib
+import io
 import json
 import os
 import re
-import resource
-import signal
-import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import nbformat
+
+from .sandbox import EnvironmentGuard, Isolation, Limits, sha256_file, startup_files
 
 __all__ = [
     "Check",
@@ -63,6 +65,7 @@ __all__ = [
     "find_submissions",
     "write_tables",
     "summary_text",
+    "verify_tables",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +111,7 @@ class SubmissionResult:
     student: str
     exercise: str
     path: str
-    status: str  #: ``ok``, ``timeout``, ``crashed`` or ``invalid``
+    status: str  #: ``ok``, ``timeout``, ``crashed`` (a memory or output limit included) or ``invalid``
     score: float
     max_score: float
     checks: list[CheckResult]
@@ -116,6 +119,8 @@ class SubmissionResult:
     tampering: list[str]
     seconds: float
     detail: str = ""
+    leftover_processes: int = 0  #: processes still running when the notebook ended, killed by the grader
+    sandbox: bool = False  #: the run went through the bubblewrap sandbox
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -221,23 +226,10 @@ def assemble_notebook(reference: dict, submission: dict) -> tuple[list[dict], li
 # --------------------------------------------------------------------------------------------------
 # 2. Run, isolated.
 # --------------------------------------------------------------------------------------------------
-def _child_limits(cpu_seconds: int) -> Callable[[], None]:
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _run_isolated(cells: list[dict], collector: str, workdir: Path, timeout_s: float) -> tuple[str, str]:
-    """Run the cells in a new process group inside ``workdir``; returns ``(status, detail)``.
+def _run_isolated(
+    cells: list[dict], collector: str, workdir: Path, limits: Limits, isolation: Isolation
+) -> tuple[str, str, int]:
+    """Run the cells in ``workdir`` under ``isolation`` and ``limits``; returns ``(status, detail, leftovers)``.
 
     The process's output goes to a log outside ``workdir`` (a submission may delete its folder).
     """
@@ -249,6 +241,8 @@ def _run_isolated(cells: list[dict], collector: str, workdir: Path, timeout_s: f
     env.update(
         HOME=str(workdir),
         TMPDIR=str(workdir),
+        USER="student",
+        LOGNAME="student",
         MPLBACKEND="Agg",
         TQDM_DISABLE="1",
         PYTHONHASHSEED="0",
@@ -256,32 +250,20 @@ def _run_isolated(cells: list[dict], collector: str, workdir: Path, timeout_s: f
         MPLCONFIGDIR=str(workdir / ".mpl"),
         COURSE_LIB_GRADING="1",
     )
-    cpu_limit = int(timeout_s * max(os.cpu_count() or 1, 1) + 30)
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _RUNNER_SOURCE],
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_child_limits(cpu_limit),
-        )
-        try:
-            returncode = proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc.pid)
-            proc.wait()
-            return "timeout", f"ran longer than {timeout_s:g} s: the process group was killed"
-        finally:
-            _kill_group(proc.pid)  # leftovers (background processes, data-loader workers)
-        if returncode != 0:
-            log.seek(0, os.SEEK_END)
-            log.seek(max(0, log.tell() - 600))
-            tail = log.read().decode("utf-8", "replace").strip()[-400:]
-            return "crashed", f"the notebook process exited with code {returncode}: {tail}"
-    return "ok", ""
+    outcome = isolation.run([sys.executable, "-c", _RUNNER_SOURCE], workdir, env, limits)
+    details = []
+    if outcome.leftovers_killed:
+        details.append(f"{outcome.leftovers_killed} process(es) it started were still running at its end and were killed")
+    if outcome.output_truncated:
+        details.append(f"its printed output reached the {limits.output_mb} MB limit; the rest was discarded")
+    if outcome.limit == "timeout":
+        return "timeout", "; ".join([outcome.message] + details), outcome.leftovers_killed
+    if outcome.limit:
+        return "crashed", "; ".join([outcome.message] + details), outcome.leftovers_killed
+    if outcome.returncode != 0:
+        return ("crashed", "; ".join([f"the notebook process exited with code {outcome.returncode}: "
+                                      f"{outcome.output_tail[-400:]}"] + details), outcome.leftovers_killed)
+    return "ok", "; ".join(details), outcome.leftovers_killed
 
 
 # --------------------------------------------------------------------------------------------------
@@ -338,10 +320,12 @@ class _Snapshot:
 def _load_collected(path: Path) -> tuple[str, dict]:
     import torch
 
+    if path.is_symlink():
+        return "the collected answers are a link, not a file: not read", {}
     if not path.is_file():
         return "no answers were collected (the notebook process ended before the collector ran)", {}
     try:
-        payload = torch.load(str(path), weights_only=True, map_location="cpu")
+        payload = torch.load(io.BytesIO(_read_plain_file(path)), weights_only=True, map_location="cpu")
     except Exception as err:
         return f"the collected answers could not be loaded safely ({type(err).__name__}: {str(err)[:200]})", {}
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
@@ -374,14 +358,23 @@ def grade_submission(
     exercise: Exercise,
     *,
     timeout_s: float = 120.0,
+    limits: Limits | None = None,
+    isolation: Isolation | None = None,
     student: str | None = None,
     protect: Iterable[Path] = (),
     _reference: dict | None = None,
     _snapshot: _Snapshot | None = None,
+    _guard: EnvironmentGuard | None = None,
 ) -> SubmissionResult:
-    """Grade one submission notebook for ``exercise`` (see the module docstring for the steps)."""
+    """Grade one submission notebook for ``exercise`` (see the module docstring for the steps).
+
+    ``limits`` defaults to :class:`~course_lib.grading.sandbox.Limits` with ``timeout_s``;
+    ``isolation`` to :meth:`Isolation.detect() <course_lib.grading.sandbox.Isolation.detect>`.
+    """
     path = Path(path)
     student = student or student_name(path)
+    limits = limits or Limits(timeout_s=timeout_s)
+    isolation = isolation or Isolation.detect()
     reference = _reference if _reference is not None else _read_notebook(exercise.reference)
     snapshot = _snapshot if _snapshot is not None else _Snapshot(_default_protected(exercise) + list(protect))
     start = time.perf_counter()
@@ -389,16 +382,23 @@ def grade_submission(
     try:
         submission = _read_notebook(path)
     except GradingError as err:
-        return SubmissionResult(student, exercise.name, str(path), "invalid", 0.0, exercise.max_score, zero, [], [], 0.0, str(err))
+        return SubmissionResult(student, exercise.name, str(path), "invalid", 0.0, exercise.max_score, zero, [], [], 0.0,
+                                str(err), sandbox=isolation.sandbox)
     cells, notes = assemble_notebook(reference, submission)
     prefix = f"grade-{re.sub(r'[^A-Za-z0-9_-]', '_', student)}-"
     with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as tmp:
         workdir = Path(tmp)
-        status, detail = _run_isolated(cells, exercise.collector, workdir, timeout_s)
+        status, detail, leftovers = _run_isolated(cells, exercise.collector, workdir, limits, isolation)
         tampering = snapshot.restore()
+        if _guard is not None:
+            restored, broken = _guard.check()
+            tampering += [f"environment: {t}" for t in restored + broken]
+            if broken:
+                notes.append("it changed the Python environment in a way the grader could not undo: "
+                             "later submissions of this batch may be affected; reinstall the environment")
         cell_errors: list[dict] = []
         try:
-            log = json.loads((workdir / "cells.json").read_text(encoding="utf-8"))
+            log = json.loads(_read_plain_file(workdir / "cells.json").decode("utf-8"))
             cell_errors = [e for e in log if isinstance(e, dict) and e.get("status") == "error"][:20]
         except (OSError, ValueError, TypeError):
             pass
@@ -416,8 +416,18 @@ def grade_submission(
         detail = "; ".join([detail] + notes if detail else notes)
     return SubmissionResult(
         student, exercise.name, str(path), status, score, exercise.max_score, checks, cell_errors, tampering,
-        round(time.perf_counter() - start, 2), detail,
+        round(time.perf_counter() - start, 2), detail, leftover_processes=leftovers, sandbox=isolation.sandbox,
     )
+
+
+def _read_plain_file(path: Path, max_bytes: int = 256 << 20) -> bytes:
+    """Read a file the run wrote, refusing links (a link to a file of the grader's would leak it) and huge files."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"{path.name} is larger than {max_bytes >> 20} MB")
+    return data
 
 
 def _default_protected(exercise: Exercise) -> list[Path]:
@@ -449,16 +459,44 @@ def grade_submissions(
     exercise_for: Callable[[Path], Exercise],
     *,
     timeout_s: float = 120.0,
+    limits: Limits | None = None,
+    isolation: Isolation | None = None,
     protect: Iterable[Path] = (),
     progress: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade several submissions one after another; a hang or crash in one never stops the batch."""
+    """Grade several submissions one after another; a hang or crash in one never stops the batch.
+
+    ``isolation`` defaults to :meth:`Isolation.detect() <course_lib.grading.sandbox.Isolation.detect>`
+    (the sandbox where bubblewrap works; a :class:`RuntimeWarning` says what is not protected without
+    it). Without the sandbox, the Python environment is checked after every run.
+    """
     subs = find_submissions(paths)
     exercises = {p: exercise_for(p) for p in subs}  # resolve every exercise before any code runs
     references = {ex.name: _read_notebook(ex.reference) for ex in exercises.values()}
     protected = sorted({str(q) for ex in exercises.values() for q in _default_protected(ex)} | {str(q) for q in protect})
     snapshot = _Snapshot([Path(q) for q in protected])
+    limits = limits or Limits(timeout_s=timeout_s)
+    if isolation is None:
+        isolation = Isolation.detect()
+        if not isolation.sandbox:
+            warnings.warn(isolation.warning(), RuntimeWarning, stacklevel=2)
+    guard = None
+    if not isolation.sandbox:
+        # the files every run loads at start-up are copied, so that a change to them can be undone
+        modules = sorted({ex.collector.split(":")[0] for ex in exercises.values()} | {"torch", "IPython"})
+        guard = EnvironmentGuard(backup=startup_files(modules))
     results = []
+    names: dict[str, int] = {}
+    writes_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # the grader's own imports must not look like changes to the environment
+    try:
+        _grade_each(subs, exercises, references, limits, isolation, snapshot, guard, results, progress)
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
+    return results
+
+
+def _grade_each(subs, exercises, references, limits, isolation, snapshot, guard, results, progress) -> None:
     names: dict[str, int] = {}
     for path in subs:
         ex = exercises[path]
@@ -467,54 +505,117 @@ def grade_submissions(
         if names[student] > 1:  # two files that would share a name: keep both rows apart
             student = f"{student}#{names[student]}"
         result = grade_submission(
-            path, ex, timeout_s=timeout_s, student=student, _reference=copy.deepcopy(references[ex.name]), _snapshot=snapshot
+            path, ex, limits=limits, isolation=isolation, student=student,
+            _reference=copy.deepcopy(references[ex.name]), _snapshot=snapshot, _guard=guard,
         )
         results.append(result)
         if progress:
             progress(result)
-    return results
 
 
 # --------------------------------------------------------------------------------------------------
 # Tables.
 # --------------------------------------------------------------------------------------------------
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: a temporary file beside it, flushed to disk, then renamed over it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def write_tables(results: list[SubmissionResult], out_dir: Path) -> tuple[Path, Path]:
-    """Write ``scores.csv`` (student × check rows) and ``scores.json``; returns both paths."""
+    """Write ``scores.csv`` (student × check rows), ``scores.json`` and ``scores.json.sha256``; returns the first two.
+
+    Each file is written atomically. ``scores.json`` holds the SHA-256 of ``scores.csv``, and
+    ``scores.json.sha256`` (``sha256sum`` format) the SHA-256 of ``scores.json``, which
+    :func:`summary_text` prints: :func:`verify_tables` then tells whether either table changed.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, json_path = out_dir / "scores.csv", out_dir / "scores.json"
-    with open(csv_path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "exercise", "status", "check", "points", "max_points", "passed", "message"])
-        for r in results:
-            for c in r.checks:
-                writer.writerow([r.student, r.exercise, r.status, c.name, c.points, c.max_points, c.passed, c.message])
-            writer.writerow([r.student, r.exercise, r.status, "TOTAL", r.score, r.max_score, r.score == r.max_score, r.detail])
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["student", "exercise", "status", "check", "points", "max_points", "passed", "message"])
+    for r in results:
+        for c in r.checks:
+            writer.writerow([r.student, r.exercise, r.status, c.name, c.points, c.max_points, c.passed, c.message])
+        writer.writerow([r.student, r.exercise, r.status, "TOTAL", r.score, r.max_score, r.score == r.max_score, r.detail])
+    csv_bytes = buffer.getvalue().encode("utf-8")
+    _write_atomically(csv_path, csv_bytes)
     payload = {
+        "sandbox": bool(results) and all(r.sandbox for r in results),
+        "scores_csv_sha256": hashlib.sha256(csv_bytes).hexdigest(),
         "submissions": [r.to_dict() for r in results],
         "summary": {
             "n_submissions": len(results),
             "n_full_marks": sum(r.score == r.max_score for r in results),
             "n_timeouts": sum(r.status == "timeout" for r in results),
             "n_crashed": sum(r.status in ("crashed", "invalid") for r in results),
+            "n_tampering": sum(bool(r.tampering) for r in results),
+            "n_leftover_processes_killed": sum(r.leftover_processes for r in results),
             "mean_fraction": (sum(r.score / r.max_score for r in results if r.max_score) / len(results)) if results else 0.0,
         },
     }
-    json_path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    json_bytes = json.dumps(payload, indent=2).encode("utf-8")
+    _write_atomically(json_path, json_bytes)
+    _write_atomically(out_dir / "scores.json.sha256", f"{hashlib.sha256(json_bytes).hexdigest()}  scores.json\n".encode())
     return csv_path, json_path
 
 
-def summary_text(results: list[SubmissionResult]) -> str:
-    """A short table: one line per submission, then the totals."""
+def verify_tables(out_dir: Path, expected: str | None = None) -> tuple[bool, str]:
+    """Recompute the tables' hashes: ``(ok, message)``.
+
+    ``scores.json`` must match ``scores.json.sha256`` (and ``expected``, the hash the summary printed,
+    when given: a file beside the tables could have been rewritten with them), and ``scores.csv``
+    the hash recorded inside ``scores.json``.
+    """
+    out_dir = Path(out_dir)
+    json_path, csv_path, sum_path = out_dir / "scores.json", out_dir / "scores.csv", out_dir / "scores.json.sha256"
+    for path in (json_path, csv_path, sum_path):
+        if not path.is_file():
+            return False, f"{path}: missing. Fix: pass the --out folder the grader wrote."
+    actual = sha256_file(json_path)
+    stored = sum_path.read_text(encoding="utf-8").split()[0] if sum_path.read_text(encoding="utf-8").split() else ""
+    if actual != stored:
+        return False, f"{json_path} was changed after grading: SHA-256 {actual}, recorded {stored}"
+    if expected is not None and expected.strip().lower() != actual:
+        return False, f"{json_path} has SHA-256 {actual}, not the {expected.strip()} printed when it was graded"
+    try:
+        recorded_csv = json.loads(json_path.read_text(encoding="utf-8"))["scores_csv_sha256"]
+    except (ValueError, KeyError, TypeError):
+        return False, f"{json_path} holds no scores_csv_sha256 (written by an older grader?)"
+    if sha256_file(csv_path) != recorded_csv:
+        return False, f"{csv_path} was changed after grading: its SHA-256 is not the one recorded in scores.json"
+    return True, f"{json_path} (SHA-256 {actual}) and {csv_path} are as the grader wrote them"
+
+
+def summary_text(results: list[SubmissionResult], json_path: Path | None = None) -> str:
+    """A short table: one line per submission, then the totals (and the SHA-256 of ``json_path`` when given)."""
     lines = [f"{'student':<28} {'exercise':<24} {'status':<8} {'score':>11}  failed checks"]
     for r in results:
         failed = ", ".join(c.name for c in r.checks if not c.passed) or "-"
         lines.append(f"{r.student[:28]:<28} {r.exercise[:24]:<24} {r.status:<8} {r.score:>5g}/{r.max_score:<5g}  {failed}")
         if r.tampering:
-            lines.append(f"{'':<28} !! changed files outside its folder (restored): {'; '.join(r.tampering[:3])}")
+            lines.append(f"{'':<28} !! changed files outside its folder: {'; '.join(r.tampering[:3])}")
+        if r.leftover_processes:
+            lines.append(f"{'':<28} !! left {r.leftover_processes} process(es) running: killed")
     full = sum(r.score == r.max_score for r in results)
     lines.append(f"{len(results)} submission(s): {full} with full marks, "
                  f"{sum(r.status == 'timeout' for r in results)} timed out, "
-                 f"{sum(r.status in ('crashed', 'invalid') for r in results)} crashed or invalid.")
+                 f"{sum(r.status in ('crashed', 'invalid') for r in results)} crashed or invalid, "
+                 f"{sum(bool(r.tampering) for r in results)} changed files outside their folder, "
+                 f"{sum(r.leftover_processes for r in results)} process(es) left running were killed.")
+    if results:
+        lines.append("Sandbox: " + ("bubblewrap for every run." if all(r.sandbox for r in results)
+                                    else "NOT used (see the warning at the start)."))
+    if json_path is not None:
+        lines.append(f"SHA-256 of {json_path}: {sha256_file(Path(json_path))}  (check later: --verify {Path(json_path).parent})")
     return "\n".join(lines)
-

@@ -7,6 +7,9 @@ import os
 import shutil
 from pathlib import Path
 sentinel = Path(os.environ["GRADING_TEST_SENTINEL"])
-sentinel.unlink()
+try:  # refused in the sandbox (read-only file system): the rest is tried all the same
+    sentinel.unlink()
+except OSError:
+    pass
 (Path.home() / "junk.txt").write_text("junk")
 shutil.rmtree(os.getcwd(), ignore_errors=True)

@@ -1,0 +1,577 @@
+"""Run one submission's process in a sandbox with limits, and leave nothing of it behind.
+
+Introduced for the grader (issue 17); :mod:`course_lib.grading.core` calls :meth:`Isolation.run` once
+per submission. Two modes, chosen once per batch by :meth:`Isolation.detect`:
+
+**Sandbox** (Linux with `bubblewrap <https://github.com/containers/bubblewrap>`_, the tool Flatpak
+uses): the run sees the whole file system read-only, its own writable folder (plus an in-memory
+``/tmp``), no network, and its own user, PID, IPC and host-name namespaces with no capabilities. When
+its main process ends or is killed, the kernel ends every process of the PID namespace with it.
+
+**No sandbox** (``bwrap`` missing, unusable, or turned off with ``--no-sandbox`` /
+``COURSE_GRADING_SANDBOX=0``): the run is a plain child process in its own session. The grader then
+makes itself a *child subreaper* (Linux ``prctl(PR_SET_CHILD_SUBREAPER)``), so that processes which
+double-fork or call ``setsid()`` stay its descendants; after every run it kills what is left.
+:class:`EnvironmentGuard` checks the Python environment for new or changed files.
+
+In both modes: a wall-clock limit; a memory limit (``RLIMIT_DATA`` on every process, and the
+proportional memory of the whole process tree, polled); a process limit (``RLIMIT_NPROC``); an output
+limit (``RLIMIT_FSIZE`` on every file, the printed output included, and on the folder's total);
+no core dumps. When the grader runs as root, every run runs as an unprivileged user (``nobody``):
+root is exempt from the process limit, and ``nobody`` cannot write the grader's files.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import hashlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import zlib
+from pathlib import Path
+from typing import Iterable
+
+__all__ = ["Limits", "RunOutcome", "Isolation", "EnvironmentGuard", "SandboxUnavailable", "sha256_file",
+           "SANDBOX_ENV", "REQUIRE_SANDBOX_ENV"]
+
+#: ``COURSE_GRADING_SANDBOX=0`` grades without bubblewrap (as ``--no-sandbox`` does).
+SANDBOX_ENV = "COURSE_GRADING_SANDBOX"
+#: ``COURSE_REQUIRE_SANDBOX=1`` (CI) makes a missing or unusable bubblewrap an error instead of a warning.
+REQUIRE_SANDBOX_ENV = "COURSE_REQUIRE_SANDBOX"
+_PR_SET_CHILD_SUBREAPER = 36
+_POLL_S = 0.2
+#: Processes of a sandboxed run that are not the submission's: bubblewrap outside and as PID 1, and the runner.
+_SANDBOX_OWN_PROCESSES = 3
+_INSTALL_HINT = (
+    "Install the sandbox: `sudo apt-get install bubblewrap` (Debian/Ubuntu), `sudo dnf install bubblewrap` "
+    "(Fedora), `sudo pacman -S bubblewrap` (Arch). It needs Linux; on macOS, grade inside a Linux VM or container."
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """``COURSE_REQUIRE_SANDBOX=1`` is set and bubblewrap cannot be used here."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one run may use. Every limit applies in both modes."""
+
+    timeout_s: float = 180.0  #: wall-clock seconds before the run is killed
+    memory_mb: int = 4096  #: per process (``RLIMIT_DATA``) and for the whole process tree (proportional set size)
+    max_processes: int = 256  #: processes and threads the run may have at once (``RLIMIT_NPROC``)
+    output_mb: int = 64  #: printed output, any one file, and all files in the run's folder together
+
+    def __post_init__(self) -> None:
+        for name in ("timeout_s", "memory_mb", "max_processes", "output_mb"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ValueError(f"grading limit {name}={value!r} must be positive. Fix: pass a positive number.")
+
+
+@dataclasses.dataclass
+class RunOutcome:
+    """What happened to one run (the grader turns it into a status)."""
+
+    returncode: int | None  #: ``None`` when the grader killed the run
+    limit: str  #: ``""``, ``"timeout"``, ``"memory"``, ``"processes"`` or ``"output"``: the limit that ended the run
+    message: str  #: a sentence for the score table when a limit ended the run
+    leftovers_killed: int  #: processes the run left behind, killed after it (estimated from polls in the sandbox)
+    output_tail: str  #: the last characters of its printed output
+    output_truncated: bool  #: the printed output reached the output limit
+
+
+# --------------------------------------------------------------------------------------------------
+# Processes, read from /proc (Linux). Elsewhere only the session's process group can be killed.
+# --------------------------------------------------------------------------------------------------
+def _proc_table() -> dict[int, tuple[int, str]] | None:
+    """``pid -> (ppid, state)`` for every process, or ``None`` without ``/proc``."""
+    if not os.path.isdir("/proc/self"):
+        return None
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        rest = data[data.rfind(b")") + 2:].split()
+        table[int(name)] = (int(rest[1]), rest[0].decode())
+    return table
+
+
+def _descendants(table: dict[int, tuple[int, str]], roots: Iterable[int]) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    found, stack = set(), [r for r in roots if r in table]
+    while stack:
+        pid = stack.pop()
+        if pid in found:
+            continue
+        found.add(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def _memory_bytes(pid: int) -> int:
+    """Proportional memory (anonymous + shared memory) of one process: shared pages are split, not double-counted."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            fields = dict(line.split(":", 1) for line in handle.read().splitlines()[1:] if ":" in line)
+        if "Pss_Anon" in fields:
+            return sum(int(fields.get(k, "0 kB").split()[0]) for k in ("Pss_Anon", "Pss_Shmem")) * 1024
+        return int(fields.get("Pss", "0 kB").split()[0]) * 1024
+    except (OSError, ValueError):
+        return 0
+
+
+def _folder_bytes(folder: Path, limit: int) -> int:
+    total, stack = 0, [str(folder)]
+    while stack and total <= limit:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_size
+        except OSError:
+            pass
+    return total
+
+
+_SUBREAPER = False
+
+
+def _become_subreaper() -> bool:
+    """Make this process adopt orphans of its descendants (Linux); returns whether it is one."""
+    global _SUBREAPER
+    if not _SUBREAPER and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            _SUBREAPER = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            _SUBREAPER = False
+    return _SUBREAPER
+
+
+def _kill(pids: Iterable[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _reap(pids: Iterable[int]) -> None:
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except (ChildProcessError, OSError):
+            pass
+
+
+# --------------------------------------------------------------------------------------------------
+# The isolation of a batch.
+# --------------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Isolation:
+    """How a batch's runs are isolated; build it with :meth:`detect`."""
+
+    sandbox: bool  #: runs go through bubblewrap
+    reason: str  #: why the sandbox is off (``""`` when on)
+    user: tuple[int, int] | None  #: ``(uid, gid)`` the runs use (the grader is root), else ``None``
+    bwrap_args: tuple[str, ...] = ()  #: the bubblewrap options that passed the probe
+    note: str = ""  #: why runs stay root although the grader would rather drop to an unprivileged user
+
+    @classmethod
+    def detect(cls, *, sandbox: bool | None = None, run_as: str | None = "nobody") -> "Isolation":
+        """Probe bubblewrap once (it must start Python and import the grader) and choose the mode.
+
+        ``sandbox=None`` reads ``COURSE_GRADING_SANDBOX`` (``0`` turns it off). ``run_as`` is the user
+        the runs use when the grader runs as root (``None`` or ``"root"``: no change; unsafe).
+        Raises :class:`SandboxUnavailable` when ``COURSE_REQUIRE_SANDBOX=1`` and the sandbox is off.
+        """
+        if sandbox is None:
+            sandbox = os.environ.get(SANDBOX_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+        user = None
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and run_as not in (None, "root"):
+            import pwd
+
+            try:
+                entry = pwd.getpwnam(run_as)
+                user = (entry.pw_uid, entry.pw_gid)
+            except KeyError:
+                raise SandboxUnavailable(
+                    f"the grader runs as root and would run submissions as {run_as!r}, but no such user exists. "
+                    "Fix: pass --run-as with an existing unprivileged user."
+                ) from None
+        users = [user, None] if user is not None else [None]
+        note = ""
+        reason = "turned off (--no-sandbox or COURSE_GRADING_SANDBOX=0)"
+        if sandbox:
+            bwrap = shutil.which("bwrap")
+            if not sys.platform.startswith("linux"):
+                reason = f"bubblewrap needs Linux (this is {sys.platform})"
+            elif bwrap is None:
+                reason = "bubblewrap (bwrap) is not installed"
+            else:
+                errors = []
+                for who in users:
+                    for extra in (("--disable-userns", "--size", str(256 << 20)), ()):
+                        candidate = cls(True, "", who, (bwrap, *extra))
+                        error = candidate._probe()
+                        if not error:
+                            if who is None and user is not None:
+                                candidate.note = f"{run_as} cannot start Python here ({errors[0]}): runs stay root"
+                            return candidate
+                        errors.append(error)
+                reason = f"bubblewrap is installed but cannot start a sandbox here ({errors[-1]})"
+            if os.environ.get(REQUIRE_SANDBOX_ENV) == "1":
+                raise SandboxUnavailable(f"COURSE_REQUIRE_SANDBOX=1 but {reason}. {_INSTALL_HINT}")
+        errors = []
+        for who in users:
+            plain = cls(False, reason, who)
+            error = plain._probe()
+            if not error:
+                if who is None and user is not None:
+                    plain.note = f"{run_as} cannot start Python here ({errors[0]}): runs stay root"
+                return plain
+            errors.append(error)
+        raise SandboxUnavailable(f"a plain run cannot start Python and import the grader: {errors[-1]}.")
+
+    def _probe(self) -> str:
+        """Start Python in this isolation and import the grader; returns ``""`` or what went wrong."""
+        with tempfile.TemporaryDirectory(prefix="grade-probe-") as tmp:
+            self.prepare_folder(Path(tmp))
+            argv = self.command([sys.executable, "-c", "import course_lib.grading"], Path(tmp))
+            try:
+                proc = subprocess.run(argv, cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
+                                      env=_probe_env(), **self._user_kwargs())
+            except (OSError, subprocess.TimeoutExpired) as err:
+                return f"{type(err).__name__}: {err}"
+            if proc.returncode != 0:
+                return (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["exit code %d" % proc.returncode])[-1][:300]
+        return ""
+
+    def _user_kwargs(self) -> dict:
+        if self.user is None:
+            return {}
+        return {"user": self.user[0], "group": self.user[1], "extra_groups": []}
+
+    def prepare_folder(self, folder: Path) -> None:
+        """Give the run's folder to the user the runs use."""
+        if self.user is not None:
+            os.chown(folder, *self.user)
+
+    def command(self, argv: list[str], workdir: Path, memory_files_bytes: int = 256 << 20) -> list[str]:
+        """``argv`` wrapped in bubblewrap (sandbox mode) or unchanged.
+
+        The sandbox's ``/tmp`` and ``/dev/shm`` are in memory, each capped at ``memory_files_bytes``
+        where this bubblewrap supports ``--size`` (0.6 and later).
+        """
+        if not self.sandbox:
+            return list(argv)
+        bwrap, *extra = self.bwrap_args
+        size: list[str] = []
+        if "--size" in extra:
+            i = extra.index("--size")
+            extra = extra[:i] + extra[i + 2:]
+            size = ["--size", str(memory_files_bytes)]
+        w = str(workdir)
+        return [
+            bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *size, "--tmpfs", "/tmp",
+            *size, "--tmpfs", "/dev/shm", "--bind", w, w, "--chdir", w,
+            "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--cap-drop", "ALL", *extra, "--die-with-parent", "--new-session", "--", *argv,
+        ]
+
+    def description(self) -> str:
+        who = f" as uid {self.user[0]}" if self.user else (f" ({self.note})" if self.note else "")
+        if self.sandbox:
+            return f"sandbox: bubblewrap{who} (read-only system, own folder, no network, own PID namespace)"
+        return f"no sandbox{who}: {self.reason}"
+
+    def warning(self) -> str:
+        """The warning printed at the start of a batch graded without the sandbox (``""`` in sandbox mode)."""
+        if self.sandbox:
+            return ""
+        runs_as = "an unprivileged user" if self.user else ("root" if self.note else "you")
+        return (
+            f"WARNING: grading WITHOUT the sandbox: {self.reason}.\n"
+            f"  Not protected: a submission runs as {runs_as}, so it can read every file {runs_as} can read and "
+            "write every file\n  that user can write, use the network, and see other processes while it runs.\n"
+            "  Still enforced: time, memory, process and output limits; processes left behind are killed after "
+            "each run;\n  new or changed files in the Python environment are restored and reported; the score "
+            "tables are hashed.\n"
+            f"  {_INSTALL_HINT}"
+        )
+
+    # ----------------------------------------------------------------------------------------------
+    def run(self, argv: list[str], workdir: Path, env: dict[str, str], limits: Limits) -> RunOutcome:
+        """Run ``argv`` in ``workdir`` with ``limits``; kill whatever it leaves behind."""
+        reaper = self.sandbox or _become_subreaper()
+        me = os.getpid()
+        table = _proc_table()
+        before = {pid for pid, (ppid, _) in (table or {}).items() if ppid == me}
+        nproc = limits.max_processes
+        if self.user is None and table is not None and hasattr(os, "getuid"):
+            # RLIMIT_NPROC counts every process of the user: allow what the user already runs, plus the limit.
+            nproc += _user_process_count(os.getuid())
+        memory, output = limits.memory_mb << 20, limits.output_mb << 20
+        cpu = int(limits.timeout_s * max(os.cpu_count() or 1, 1) + 30)
+
+        def child_limits() -> None:
+            for which, value in ((resource.RLIMIT_CPU, cpu), (resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, output),
+                                 (getattr(resource, "RLIMIT_DATA", None), memory),
+                                 (getattr(resource, "RLIMIT_NPROC", None), nproc)):
+                if which is not None:
+                    soft, hard = resource.getrlimit(which)
+                    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+                    resource.setrlimit(which, (value, value))
+
+        limit, message, tree, last_seen = "", "", set(), set()
+        with tempfile.TemporaryFile() as log:
+            self.prepare_folder(workdir)
+            proc = subprocess.Popen(
+                self.command(argv, workdir, output), cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=child_limits, **self._user_kwargs(),
+            )
+            start = time.monotonic()
+            next_folder_check = start
+            while proc.poll() is None:
+                now = time.monotonic()
+                if now - start >= limits.timeout_s:
+                    limit, message = "timeout", f"ran longer than {limits.timeout_s:g} s and was killed"
+                    break
+                table = _proc_table()
+                if table is not None:
+                    # the run's processes, and (no sandbox) the orphans this subreaper adopted from it
+                    adopted = [pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before]
+                    tree = {pid for pid in _descendants(table, [proc.pid, *adopted]) if table[pid][1] != "Z"}
+                    if tree:
+                        last_seen = tree
+                    if len(tree) > limits.max_processes + _SANDBOX_OWN_PROCESSES:
+                        # the kernel's limit (RLIMIT_NPROC) does not bind root: this poll does
+                        limit = "processes"
+                        message = (f"started more than {limits.max_processes} processes (the process limit) "
+                                   "and was killed")
+                        break
+                    used = sum(_memory_bytes(pid) for pid in tree)
+                    if used > memory:
+                        limit = "memory"
+                        message = (f"its processes used {used / 2**20:.0f} MB together, more than the "
+                                   f"{limits.memory_mb} MB memory limit, and were killed")
+                        break
+                if now >= next_folder_check:
+                    next_folder_check = now + 1.0
+                    if _folder_bytes(workdir, output) > output:
+                        limit = "output"
+                        message = f"wrote more than {limits.output_mb} MB into its folder and was killed"
+                        break
+                time.sleep(_POLL_S)
+            returncode = proc.poll() if not limit else None
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.kill() if proc.poll() is None else None
+            proc.wait()
+            leftovers = self._kill_leftovers(me, before, proc.pid) if reaper else 0
+            if self.sandbox:
+                # The PID namespace ended with the run and took its processes along: count those that
+                # were running at the last poll besides bubblewrap's own and the notebook's process.
+                leftovers += max(0, len(last_seen) - _SANDBOX_OWN_PROCESSES)
+            size = log.seek(0, os.SEEK_END)
+            log.seek(max(0, size - 2000))
+            tail = log.read().decode("utf-8", "replace").strip()[-600:]
+        return RunOutcome(returncode, limit, message, leftovers, tail, size >= output)
+
+    @staticmethod
+    def _kill_leftovers(me: int, before: set[int], main_pid: int) -> int:
+        """Kill every process the run left (descendants of the grader that were not there before); returns how many."""
+        killed: set[int] = set()
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            table = _proc_table()
+            if table is None:
+                return len(killed)
+            ours = [pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before]
+            alive = {pid for pid in _descendants(table, ours + [main_pid]) if table[pid][1] != "Z"}
+            _reap(pid for pid in ours if table[pid][1] == "Z")
+            if not alive:
+                break
+            # stop them all first so that none can fork while the others are being killed
+            for sig in (signal.SIGSTOP, signal.SIGKILL):
+                for pid in alive:
+                    try:
+                        os.kill(pid, sig)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+            killed |= alive
+            time.sleep(0.05)
+        table = _proc_table() or {}
+        _reap(pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before)
+        return len(killed)
+
+
+def _user_process_count(uid: int) -> int:
+    count = 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{name}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def _probe_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER_", "PYTEST_"))}
+    env.update(PYTHONDONTWRITEBYTECODE="1", HOME=tempfile.gettempdir())
+    return env
+
+
+# --------------------------------------------------------------------------------------------------
+# The Python environment: new or changed files after a run (needed without the sandbox).
+# --------------------------------------------------------------------------------------------------
+class EnvironmentGuard:
+    """A record (size, times, inode) of every file of the Python environment, checked after each run.
+
+    Covered: ``sys.prefix`` (the virtual environment), the user site folder, the top level of the
+    standard library folder (where a ``sitecustomize.py`` would be picked up) and the course package.
+    A new file (a ``.pth``, a ``sitecustomize.py``, a module) is deleted; a changed or deleted file
+    is restored from an in-memory copy taken when the batch started, which holds every ``.pth`` file,
+    the course package and every file a run imports at start-up; a change to any other file is
+    reported as not restorable. The file-status change time (``ctime``) cannot be set by a process,
+    so an edit that restores a file's size and modification time is still seen.
+    """
+
+    def __init__(self, roots: Iterable[Path] | None = None, *, shallow: Iterable[Path] | None = None,
+                 backup: Iterable[Path] = ()) -> None:
+        package = Path(__file__).resolve().parents[1]
+        if roots is None:
+            roots = [Path(sys.prefix), package]
+            user_site = _user_site()
+            if user_site is not None:
+                roots.append(user_site)
+        if shallow is None:
+            shallow = [Path(p) for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}]
+        self.roots = [Path(r).resolve() for r in roots if Path(r).exists()]
+        self.shallow = [Path(s).resolve() for s in shallow if Path(s).is_dir()]
+        self.manifest = self._scan()
+        self.backup: dict[str, bytes] = {}
+        wanted = {str(Path(p).resolve()) for p in backup}
+        for path in self.manifest:
+            if path.endswith(".pth") or path in wanted or path.startswith(str(package) + os.sep):
+                try:
+                    self.backup[path] = zlib.compress(Path(path).read_bytes(), 1)
+                except OSError:
+                    pass
+
+    def _scan(self) -> dict[str, tuple[int, int, int, int]]:
+        found: dict[str, tuple[int, int, int, int]] = {}
+
+        def add(entry: os.DirEntry) -> None:
+            st = entry.stat(follow_symlinks=False)
+            found[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+        for root in self.shallow:
+            try:
+                with os.scandir(root) as entries:
+                    for entry in entries:
+                        if not entry.is_dir(follow_symlinks=False):
+                            add(entry)
+            except OSError:
+                pass
+        stack = [str(r) for r in self.roots]
+        while stack:
+            try:
+                with os.scandir(stack.pop()) as entries:
+                    for entry in entries:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        else:
+                            add(entry)
+            except OSError:
+                pass
+        return found
+
+    def check(self) -> tuple[list[str], list[str]]:
+        """Undo what changed since the last check: ``(restored, not_restorable)`` descriptions."""
+        now = self._scan()
+        restored, broken = [], []
+        for path in sorted(set(now) - set(self.manifest)):
+            try:
+                os.unlink(path)
+                restored.append(f"created {path} (deleted)")
+            except OSError as err:
+                broken.append(f"created {path} (could not delete it: {err.strerror})")
+        for path, before in sorted(self.manifest.items()):
+            after = now.get(path)
+            if after == before:
+                continue
+            what = "deleted" if after is None else "modified"
+            if path in self.backup:
+                try:
+                    target = Path(path)
+                    if target.is_symlink():
+                        target.unlink()
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(zlib.decompress(self.backup[path]))
+                    restored.append(f"{what} {path} (restored)")
+                    continue
+                except OSError as err:
+                    broken.append(f"{what} {path} (could not restore it: {err.strerror})")
+                    continue
+            broken.append(f"{what} {path} (no copy to restore it from: reinstall the environment, `make install`)")
+        self.manifest = self._scan()
+        return restored, broken
+
+
+def _user_site() -> Path | None:
+    try:
+        import site
+
+        path = site.getusersitepackages()
+        return Path(path) if path and Path(path).exists() else None
+    except Exception:  # site may be customised or unavailable
+        return None
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def startup_files(modules: Iterable[str]) -> list[Path]:
+    """The files Python loads to import ``modules`` (found by a trusted process that imports only them)."""
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {list(modules)!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted({getattr(m, '__file__', None) or '' for m in list(sys.modules.values())} - {''})))\n"
+    )
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                              stdin=subprocess.DEVNULL, env=_probe_env())
+        import json
+
+        return [Path(p) for p in json.loads(proc.stdout.strip().splitlines()[-1])] if proc.returncode == 0 else []
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+        return []
