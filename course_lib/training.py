@@ -394,7 +394,8 @@ def _make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps
         # Each phase needs at least two steps (OneCycleLR divides by the phase length).
         pct_start = min(max(config.warmup_fraction, 2.0 / total), 1.0 - 2.0 / total)
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=total, pct_start=pct_start,
+            optimizer, max_lr=[g.get("max_lr", config.lr) for g in optimizer.param_groups], total_steps=total,
+            pct_start=pct_start,
             anneal_strategy="cos", div_factor=25.0, final_div_factor=1e3,
         )
     if config.schedule == "cosine":
@@ -427,6 +428,26 @@ def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimi
     return torch.optim.SGD(groups, lr=config.lr, momentum=0.9, nesterov=True)
 
 
+def _check_optimizer(optimizer: torch.optim.Optimizer, model: nn.Module) -> None:
+    """An optimiser given to :func:`fit` must update this model's parameters, and all its trainable ones."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}.")
+    own = {id(p) for p in model.parameters()}
+    held = {id(p) for g in optimizer.param_groups for p in g["params"]}
+    foreign = len(held - own)
+    if foreign:
+        raise ValueError(
+            f"the optimizer holds {foreign} tensor(s) that are not parameters of {type(model).__name__}. Fix: build it "
+            "from this model's parameters (after moving or copying the model, build a new optimizer)."
+        )
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in held]
+    if missing:
+        logger.warning(
+            "%d trainable parameter(s) of %s are in no optimizer group and will not learn (e.g. %s).",
+            len(missing), type(model).__name__, missing[0],
+        )
+
+
 @torch.no_grad()
 def _evaluate(model: nn.Module, loader: DataLoader, criterion: nn.Module, device: torch.device) -> tuple[float, float]:
     model.eval()
@@ -447,6 +468,7 @@ def fit(
     config: TrainConfig | None = None,
     *,
     sampler: torch.utils.data.Sampler | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
     checkpoint_path: str | os.PathLike | None = None,
     checkpoint_metadata: dict[str, Any] | None = None,
 ) -> History:
@@ -460,6 +482,10 @@ def fit(
             epoch is kept).
         config: a :class:`TrainConfig` (defaults when ``None``).
         sampler: e.g. :func:`make_weighted_sampler`, for a ``Dataset`` ``train_data``.
+        optimizer: your own optimiser over the model's parameters (e.g. one parameter group per part
+            of the model, each with its own learning rate: transfer learning, exercise 3). Default:
+            AdamW built from ``config``. The schedule scales each group's own learning rate (one-cycle
+            peaks at it), so the ratio between the groups is kept; ``config.lr`` is then unused.
         checkpoint_path: also write the best weights there (see :func:`save_checkpoint`) each time
             the monitored metric improves.
         checkpoint_metadata: plain values stored in the checkpoint (class names, feature settings...).
@@ -505,7 +531,12 @@ def fit(
     steps_per_epoch = len(train_loader)
     if steps_per_epoch == 0:
         raise ValueError("fit: the training loader yields no batches (dataset smaller than one batch with drop_last?).")
-    optimizer = _make_optimizer(model, config)
+    if optimizer is None:
+        optimizer = _make_optimizer(model, config)
+    else:
+        _check_optimizer(optimizer, model)
+        for group in optimizer.param_groups:  # one-cycle peaks at each group's own rate (kept when reused)
+            group.setdefault("max_lr", group["lr"])
     scheduler = _make_scheduler(optimizer, config, steps_per_epoch)
     per_batch_schedule = config.schedule in ("onecycle", "cosine")
 

@@ -111,6 +111,43 @@ def test_schedules_and_optimisers_run():
         assert fit(_model(), _toy(), None, _config(optimizer=optimizer, epochs=2)).epochs_run == 2
 
 
+def test_own_optimizer_keeps_each_groups_rate_and_only_its_parameters_learn():
+    # Transfer learning (exercise 3): one group per part of the model, each with its own rate.
+    model = _model()
+    first, rest = list(model.parameters())[:2], list(model.parameters())[2:]
+    before = [p.detach().clone() for p in model.parameters()]
+    for schedule in ("onecycle", "cosine", "constant"):
+        optimizer = torch.optim.AdamW([{"params": first, "lr": 1e-4}, {"params": rest, "lr": 1e-2}])
+        fit(model, _toy(), None, _config(schedule=schedule, epochs=3, lr=0.5), optimizer=optimizer)
+        peaks = [g.get("max_lr", g.get("initial_lr")) for g in optimizer.param_groups]
+        assert peaks == [pytest.approx(1e-4), pytest.approx(1e-2)], schedule  # config.lr (0.5) is not used
+        if schedule != "cosine":  # cosine ends at 0 in both groups
+            ratio = optimizer.param_groups[0]["lr"] / optimizer.param_groups[1]["lr"]
+            assert ratio == pytest.approx(1e-2), schedule
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    # Frozen parameters outside the optimiser stay as they were; a trainable one outside it is reported.
+    model = _model()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    last = list(model.parameters())[-2:]
+    for p in last:
+        p.requires_grad_(True)
+    frozen = [p.detach().clone() for p in list(model.parameters())[:-2]]
+    fit(model, _toy(), None, _config(epochs=2), optimizer=torch.optim.AdamW(last, lr=1e-2))
+    assert all(torch.equal(a, b) for a, b in zip(frozen, list(model.parameters())[:-2]))
+
+
+def test_own_optimizer_is_checked(caplog):
+    model, other = _model(), _model()
+    with pytest.raises(ValueError, match="not parameters of"):
+        fit(model, _toy(), None, _config(epochs=1), optimizer=torch.optim.AdamW(other.parameters()))
+    with pytest.raises(TypeError, match="torch.optim.Optimizer"):
+        fit(model, _toy(), None, _config(epochs=1), optimizer="adamw")
+    with caplog.at_level("WARNING"):
+        fit(model, _toy(), None, _config(epochs=1), optimizer=torch.optim.AdamW(list(model.parameters())[:2]))
+    assert "in no optimizer group" in caplog.text
+
+
 def test_batch_norm_with_a_batch_of_one():
     # 17 examples, batch 16: fit drops the last batch of one instead of crashing BatchNorm1d-style layers.
     history = fit(_model(), _toy(n=17), None, _config(batch_size=16, epochs=2))
