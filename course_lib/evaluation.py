@@ -33,6 +33,8 @@ __all__ = [
     "confusion",
     "evaluate",
     "inference_time_per_clip",
+    "top_confusions",
+    "describe_confusions",
 ]
 
 
@@ -313,3 +315,56 @@ def inference_time_per_clip(
     finally:
         model.train(was_training)
     return float(np.median(times))
+
+
+def top_confusions(matrix, class_names: Sequence[str], *, k: int | None = None) -> list[tuple[str, str, int]]:
+    """The off-diagonal cells of a confusion matrix, largest first.
+
+    Args:
+        matrix: ``(n_classes, n_classes)`` counts, rows are true classes, columns predictions.
+        class_names: one name per class.
+        k: keep the ``k`` largest (``None``: all non-zero cells).
+
+    Returns:
+        ``[(true class, predicted class, count), ...]`` for the non-zero off-diagonal cells, sorted
+        by count (largest first), then by true and predicted class index.
+
+    Introduced in chapter 2, where the prose under the confusion matrix is generated from it.
+    """
+    counts = np.asarray(matrix)
+    n = len(class_names)
+    if counts.ndim != 2 or counts.shape != (n, n):
+        raise ValueError(f"top_confusions: matrix of shape {counts.shape} does not match {n} class names.")
+    if (counts < 0).any():
+        raise ValueError("top_confusions: a confusion matrix holds counts, but this one has negative values.")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+        raise ValueError(f"k must be a positive integer or None, got {k!r}.")
+    cells = [(int(counts[i, j]), i, j) for i in range(n) for j in range(n) if i != j and counts[i, j] > 0]
+    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return [(str(class_names[i]), str(class_names[j]), c) for c, i, j in cells[:k]]
+
+
+def describe_confusions(matrix, class_names: Sequence[str], *, k: int = 3, unit: str = "clip") -> str:
+    """One sentence naming the largest confusions of a matrix, for a page's prose.
+
+    >>> describe_confusions([[3, 1], [0, 4]], ["dog", "cat"])
+    'dog taken for cat (1 clip)'
+
+    Returns:
+        ``"a taken for b (2 clips), c taken for d (1 clip)"`` for the ``k`` largest off-diagonal
+        cells (ties broken by class order), with ``"; N more clips in M other cells"`` when others remain,
+        or ``"no confusion: every clip was classified correctly"``.
+    """
+    cells = top_confusions(matrix, class_names)
+    if not cells:
+        return f"no confusion: every {unit} was classified correctly"
+
+    def count(n: int) -> str:
+        return f"{n} {unit}{'' if n == 1 else 's'}"
+
+    shown = cells[:k]
+    text = ", ".join(f"{true} taken for {pred} ({count(n)})" for true, pred, n in shown)
+    rest = sum(n for _, _, n in cells[k:])
+    if rest:
+        text += f"; {rest} more {unit}{'' if rest == 1 else 's'} in {len(cells) - k} other cell{'' if len(cells) - k == 1 else 's'}"
+    return text

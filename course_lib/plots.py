@@ -18,6 +18,7 @@ __all__ = [
     "mel_band_centers_hz",
     "audio_player",
     "listening_grid",
+    "plot_representations",
     "plot_history",
     "plot_confusion_matrix",
 ]
@@ -346,3 +347,75 @@ def listening_grid(
         + "<thead><tr><th>class</th><th>recording</th><th>log-mel spectrogram</th><th>listen</th></tr></thead>"
         + "<tbody>" + "".join(cells) + "</tbody></table>"
     )
+
+
+def plot_representations(
+    clips: "dict[str, torch.Tensor | np.ndarray]",
+    sample_rate: int,
+    hop_length: int,
+    transforms: "dict[str, tuple[torch.nn.Module, str]]",
+    *,
+    panel_size: tuple[float, float] = (5.6, 2.3),
+):
+    """Several clips side by side in every representation: one column per clip, one row per representation.
+
+    The first row is the waveform; each further row applies one transform of ``transforms`` to every
+    clip. Panels of one row share their colour scale (one colour bar per row), so a level that looks
+    the same in two columns *is* the same; each title gives the tensor's measured shape.
+
+    Args:
+        clips: column title → waveform ``(samples,)`` or ``(1, samples)`` at ``sample_rate`` Hz.
+        sample_rate: Hz (the same for every clip: resample first).
+        hop_length: hop of the transforms, samples (sets the time axis).
+        transforms: row title → ``(module, kind)``, where ``module`` maps ``(1, samples)`` to
+            ``(1, n_bins, frames)`` (e.g. :class:`course_lib.features.LogMelSpectrogram`) and ``kind`` is
+            ``"linear"``, ``"mel"`` or ``"mfcc"`` as in :func:`plot_spectrogram`.
+        panel_size: width and height of one panel, inches.
+
+    Returns:
+        The matplotlib figure (``len(transforms) + 1`` rows × ``len(clips)`` columns).
+
+    Raises:
+        ValueError: no clips, a clip that is not mono or holds NaN / infinite samples, or an unknown kind.
+
+    Introduced in chapter 1, where a real recording sits beside the synthetic test clip.
+    """
+    if not clips:
+        raise ValueError("plot_representations needs at least one clip.")
+    waves: dict[str, torch.Tensor] = {}
+    for name, clip in clips.items():
+        x = torch.as_tensor(_to_numpy(clip))
+        if x.ndim == 1:
+            x = x[None]
+        if x.ndim != 2 or x.shape[0] != 1 or x.shape[1] == 0:
+            raise ValueError(
+                f"plot_representations: clip {name!r} must be mono, (samples,) or (1, samples), got {tuple(x.shape)}. "
+                "Fix: course_lib.audio_io.to_mono(waveform)."
+            )
+        if not torch.isfinite(x).all():
+            raise ValueError(f"plot_representations: clip {name!r} contains NaN or infinite samples.")
+        waves[name] = x
+    for title, (_, kind) in transforms.items():
+        if kind not in ("linear", "mel", "mfcc"):
+            raise ValueError(f"plot_representations: kind of {title!r} must be 'linear', 'mel' or 'mfcc', got {kind!r}.")
+    n_rows, n_cols = len(transforms) + 1, len(waves)
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(panel_size[0] * n_cols + 0.8, panel_size[1] * n_rows), squeeze=False,
+        constrained_layout=True,
+    )
+    for col, (name, x) in enumerate(waves.items()):
+        plot_waveform(x, sample_rate, ax=axes[0, col], title=f"{name}: waveform {tuple(x.shape)}")
+    for row, (title, (module, kind)) in enumerate(transforms.items(), start=1):
+        with torch.no_grad():
+            outputs = {name: module(x) for name, x in waves.items()}
+        low = min(float(out.min()) for out in outputs.values())
+        high = max(float(out.max()) for out in outputs.values())
+        for col, (name, out) in enumerate(outputs.items()):
+            plot_spectrogram(out, sample_rate, hop_length, kind=kind, ax=axes[row, col], colorbar=False,
+                             vmin=low, vmax=high, title=f"{title} {tuple(out.shape)}")
+        fig.colorbar(axes[row, -1].images[0], ax=list(axes[row]), pad=0.01,
+                     label="dB" if kind != "mfcc" else "value")
+    for row in range(n_rows):
+        for col in range(1, n_cols):
+            axes[row, col].set_ylabel("")
+    return fig

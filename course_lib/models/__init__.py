@@ -19,6 +19,7 @@ when called with ``return_attention=True``.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -34,6 +35,8 @@ __all__ = [
     "build_model",
     "count_parameters",
     "layer_shapes",
+    "receptive_field",
+    "ReceptiveField",
     "supports_attention",
     "AudioClassifier",
     "AttentionPool",
@@ -126,3 +129,56 @@ def layer_shapes(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, tupl
             h.remove()
         model.train(was_training)
     return records
+
+
+class ReceptiveField(NamedTuple):
+    """Receptive field of a convolution stack, along (frequency, time), in input bins and frames.
+
+    Attributes:
+        size: ``(bands, frames)`` of the input patch that one position of the last feature map depends on.
+        stride: ``(bands, frames)`` between neighbouring positions of the last feature map.
+    """
+
+    size: tuple[int, int]
+    stride: tuple[int, int]
+
+
+def _pair(value) -> tuple[int, int]:
+    return (int(value), int(value)) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def receptive_field(model: nn.Module) -> ReceptiveField:
+    """The receptive field of the 2-D convolution stack of ``model``, from its layers' kernels and strides.
+
+    Walks the ``Conv2d``, ``MaxPool2d`` and ``AvgPool2d`` layers in the order they were defined (a
+    plain chain, as in every course model; 1-D layers after the stack are ignored) and applies, per
+    axis, ``size += (kernel - 1) * dilation * stride_so_far`` and ``stride_so_far *= stride``.
+    Padding moves the patch but does not change its size.
+
+    >>> from torch import nn
+    >>> receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3)))
+    ReceptiveField(size=(8, 8), stride=(2, 2))
+
+    Raises:
+        ValueError: ``model`` has no 2-D convolution or pooling layer.
+
+    Introduced in chapter 2 (four 3 × 3 convolutions, each followed by 2 × 2 pooling, see 46 × 46).
+    """
+    size, stride = [1, 1], [1, 1]
+    found = False
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            kernel, step, dilation = _pair(module.kernel_size), _pair(module.stride), _pair(module.dilation)
+        elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+            kernel = _pair(module.kernel_size)
+            step = _pair(module.stride if module.stride is not None else module.kernel_size)
+            dilation = _pair(getattr(module, "dilation", 1))
+        else:
+            continue
+        found = True
+        for axis in range(2):
+            size[axis] += (kernel[axis] - 1) * dilation[axis] * stride[axis]
+            stride[axis] *= step[axis]
+    if not found:
+        raise ValueError(f"{type(model).__name__} has no Conv2d or 2-D pooling layer: no receptive field to compute.")
+    return ReceptiveField((size[0], size[1]), (stride[0], stride[1]))
