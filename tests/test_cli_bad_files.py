@@ -114,3 +114,18 @@ def test_cli_trains_on_the_installed_library_as_class_folders(tmp_path, capsys):
     # the AIFF duplicate is not in the class folders: one recording counts once
     assert not list(root.rglob("*.aiff"))
     load_audio(next(root.rglob("*.flac")))
+
+
+def test_truncated_aiff_is_an_error_not_silently_short(tmp_path):
+    """libsndfile returns the part of a cut-short AIFF that is there; load_audio reads its log and refuses it."""
+    from course_lib.audio_io import AudioFileError
+
+    library = _library()
+    data = (library / "bd_haus.aiff").read_bytes()
+    cut = tmp_path / "cut.aiff"
+    cut.write_bytes(data[: len(data) // 3])
+    with pytest.raises(AudioFileError, match="truncated"):
+        load_audio(cut)
+    whole, sr = load_audio(library / "bd_haus.aiff")
+    flac, sr_flac = load_audio(library / "bd_haus.flac")
+    assert sr == sr_flac and whole.shape == flac.shape and bool((whole == flac).all())  # the duplicate pair
