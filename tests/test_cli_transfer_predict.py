@@ -1,7 +1,7 @@
 """``python -m course_lib train --encoder aisfx [--fine-tune]`` and ``python -m course_lib predict``, end to end.
 
-Tiny folder datasets (three tone classes) keep these fast; the real recordings are used by the
-benchmark (``benchmarks/pretrained.py``) and chapter 5.
+Tiny folder datasets (three tone classes) keep most of these fast; one test trains and predicts on
+a folder of real recordings (Sonic Pi's CC0 library, :mod:`course_lib.sonicpi`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import math
 import pytest
 import torch
 
+from course_lib import sonicpi
 from course_lib.audio_io import save_audio
 from course_lib.cli import main
 from course_lib.inference import load_run, predict_files
@@ -47,6 +48,16 @@ def data(tmp_path_factory):
     (new / "broken.wav").write_bytes(b"RIFF but not really audio")
     (new / "empty.flac").write_bytes(b"")
     return root, new
+
+
+@pytest.fixture(scope="module")
+def aisfx_run(tmp_path_factory, data):
+    """A transfer run (frozen encoder, linear head, embeddings cached), trained once for the module."""
+    root, _ = data
+    base = tmp_path_factory.mktemp("aisfx")
+    run, cache = base / "run", base / "cache"
+    assert main(["train", "--root", str(root), "--out", str(run), "--encoder", "aisfx", "--cache", str(cache), *FAST]) == 0
+    return run, cache
 
 
 def _read_predictions(run, n_rows):
@@ -92,13 +103,9 @@ def test_from_scratch_run_then_predict(tmp_path, data, capsys):
     assert again[0].ok and abs(sum(p for _, p in again[0].top) - 1.0) < 1e-5
 
 
-def test_transfer_run_with_cache_then_predict(tmp_path, data, capsys):
+def test_transfer_run_with_cache_then_predict(tmp_path, data, aisfx_run, capsys):
     root, new = data
-    run = tmp_path / "aisfx"
-    cache = tmp_path / "cache"
-    assert main(["train", "--root", str(root), "--out", str(run), "--encoder", "aisfx", "--cache", str(cache), *FAST]) == 0
-    printed = capsys.readouterr().out
-    assert "Ma and Alexander Lerch" in printed and "CC BY 4.0" in printed
+    run, cache = aisfx_run
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["model"] == "aisfx+linear"
     assert metrics["encoder"]["name"] == "aisfx" and metrics["encoder"]["fine_tune"] is False
@@ -109,12 +116,13 @@ def test_transfer_run_with_cache_then_predict(tmp_path, data, capsys):
     assert checkpoint["model_class"] == "ClassificationHead"
     entries = list(cache.rglob("*.npy"))
     assert len(entries) == 21  # every file embedded once
-    # A second run reads the cached embeddings: no file is embedded again.
+    # A second run reads the cached embeddings: no file is embedded again, and the result repeats.
     stamps = {p: p.stat().st_mtime_ns for p in entries}
     assert main(["train", "--root", str(root), "--out", str(tmp_path / "again"), "--encoder", "aisfx", "--cache", str(cache), *FAST]) == 0
+    printed = capsys.readouterr().out
+    assert "Ma and Alexander Lerch" in printed and "CC BY 4.0" in printed
     assert {p: p.stat().st_mtime_ns for p in cache.rglob("*.npy")} == stamps
     assert json.loads((tmp_path / "again" / "metrics.json").read_text())["test"] == metrics["test"]
-    capsys.readouterr()
     by_name = _check_predictions(run, new, capsys, top_k=3)
     assert {by_name[f"{c}_00.wav"]["class_1"] for c in CLASSES} <= set(CLASSES)
 
@@ -157,12 +165,44 @@ def test_predict_errors(tmp_path, data, capsys):
     assert "--unfreeze" in capsys.readouterr().err
 
 
-def test_predict_with_only_bad_files_exits_1(tmp_path, data, capsys):
-    root, _ = data
-    run = tmp_path / "run"
-    assert main(["train", "--root", str(root), "--out", str(run), "--encoder", "aisfx", *FAST]) == 0
+def test_predict_with_only_bad_files_exits_1(tmp_path, aisfx_run, capsys):
+    run, _ = aisfx_run
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"nope")
-    assert main(["predict", "--run", str(run), str(bad)]) == 1
-    rows, _ = _read_predictions(run, 1)
-    assert rows[0]["error"]
+    out_csv, out_json = tmp_path / "p.csv", tmp_path / "p.json"
+    assert main(["predict", "--run", str(run), str(bad), "--csv", str(out_csv), "--json", str(out_json)]) == 1
+    assert "Classified 0 of 1" in capsys.readouterr().out
+    with open(out_csv, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 1 and rows[0]["error"] and json.loads(out_json.read_text())[0]["error"]
+
+
+def _real_library():
+    if sonicpi.is_available():
+        return sonicpi.library_dir()
+    if sonicpi.real_audio_required():
+        pytest.fail(f"{sonicpi.REQUIRE_ENV}=1 but the recordings are missing")
+    pytest.skip("the recording library is not installed (run `npm ci`)")
+
+
+def test_transfer_and_predict_on_a_folder_of_real_recordings(tmp_path, capsys):
+    """Five recordings per class of three real classes: train --encoder aisfx, then predict on held-out recordings."""
+    library = _real_library()
+    root, held_out = tmp_path / "real", tmp_path / "held_out"
+    held_out.mkdir()
+    for cls in ("kick", "hihat_cymbal", "tabla"):
+        stems = sorted(stem for stem, label in sonicpi.LABELS.items() if label == cls)
+        for stem in stems[:5]:
+            source = sonicpi.find_recording(stem, library)
+            (root / cls).mkdir(parents=True, exist_ok=True)
+            (root / cls / source.name).symlink_to(source)
+        source = sonicpi.find_recording(stems[-1], library)
+        (held_out / f"{cls}__{source.name}").symlink_to(source)
+    run = tmp_path / "run"
+    assert main(["train", "--root", str(root), "--out", str(run), "--encoder", "aisfx", "--duration", "1.0", *FAST]) == 0
+    assert json.loads((run / "metrics.json").read_text())["n_used"]["train"] >= 6
+    capsys.readouterr()
+    assert main(["predict", "--run", str(run), str(held_out), "--top-k", "3"]) == 0
+    rows, _ = _read_predictions(run, 3)
+    assert all(r["error"] == "" and r["class_1"] in ("kick", "hihat_cymbal", "tabla") for r in rows)
+    assert "Classified 3 of 3" in capsys.readouterr().out

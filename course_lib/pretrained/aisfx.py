@@ -98,6 +98,9 @@ __all__ = [
     "load_aisfx_encoder",
     "embed_clips",
     "cached_embeddings",
+    "spectrogram_blocks",
+    "n_blocks",
+    "weights_digest",
 ]
 
 #: The credit line every page that uses the encoder prints (the weights are CC BY 4.0).
@@ -379,8 +382,9 @@ def load_aisfx_network(
     return network.to(device).eval()
 
 
-def _weights_digest(module: nn.Module) -> str:
-    """A short hash of a module's weights (so a cache can tell pretrained from random weights)."""
+def weights_digest(module: nn.Module) -> str:
+    """A short hash (16 hex digits) of a module's weights and buffers: cache keys use it to tell
+    pretrained, random and fine-tuned weights apart."""
     digest = hashlib.sha256()
     for name, tensor in sorted(module.state_dict().items()):
         digest.update(name.encode())
@@ -542,13 +546,16 @@ class AisfxEmbedding(nn.Module):
         self.encoder = encoder
         self.sample_rate = int(sample_rate)
         self.pooling = pooling
-        self.weights_sha256 = _weights_digest(encoder.network)
+        self.weights_sha256 = weights_digest(encoder.network)
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
         features, lengths = self.encoder(waveforms, sample_rate=self.sample_rate)
         from .pooling import pool_over_time  # noqa: PLC0415
 
         return pool_over_time(features, lengths, self.pooling)[:, None, :, None]
+
+
+_weights_digest = weights_digest  # the name used before it was public
 
 
 def cached_embeddings(
