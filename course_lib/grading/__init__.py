@@ -6,7 +6,7 @@ Introduced with the exercises (``book/exercises/``). Use it from a shell::
     python -m course_lib.grading alice/ex02_specaugment.ipynb        # one notebook
 
 See :mod:`course_lib.grading.core` for how a submission is restored, run, collected and checked,
-and :mod:`course_lib.grading.assign` for how ``make exercises`` builds the learner notebooks.
+:mod:`course_lib.grading.sandbox` for the sandbox and limits each run gets, and :mod:`course_lib.grading.assign` for how ``make exercises`` builds the learner notebooks.
 """
 
 from .core import (
@@ -20,8 +20,10 @@ from .core import (
     grade_submission,
     grade_submissions,
     summary_text,
+    verify_tables,
     write_tables,
 )
+from .sandbox import Isolation, Limits
 from .exercises import EXERCISE_NAMES, detect_exercise, get_exercise
 
 __all__ = [
@@ -35,7 +37,10 @@ __all__ = [
     "grade_submission",
     "grade_submissions",
     "summary_text",
+    "verify_tables",
     "write_tables",
+    "Isolation",
+    "Limits",
     "EXERCISE_NAMES",
     "detect_exercise",
     "get_exercise",

@@ -34,11 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per submission before it is killed (default 180)")
     parser.add_argument("--exercises-dir", type=Path, default=None, help="folder of the reference learner notebooks (default: exercises/)")
     parser.add_argument("--protect", type=Path, action="append", default=[],
-                        help="extra file or folder to snapshot and restore after every submission (repeatable)")
+                        help="without the sandbox: extra file or folder to snapshot and restore after every submission "
+                             "(repeatable; in the sandbox everything outside a run's folder is read-only)")
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
                         help=f"memory per submission, all its processes together (default {Limits.memory_mb})")
     parser.add_argument("--max-processes", type=int, default=Limits.max_processes,
-                        help=f"processes and threads per submission (default {Limits.max_processes})")
+                        help=f"processes and threads per submission at once (default {Limits.max_processes})")
     parser.add_argument("--output-mb", type=int, default=Limits.output_mb,
                         help=f"printed output, and files written, per submission (default {Limits.output_mb})")
     parser.add_argument("--no-sandbox", action="store_true",

@@ -22,9 +22,10 @@ How one submission is graded
    ``torch.load(weights_only=True)`` (an object with a rigged ``__eq__`` cannot even be loaded) and
    runs the hidden checks, which test types and shapes, not only values. The checks and the runner
    were loaded into memory when the grader started, so files a submission writes or deletes cannot
-   change them; the grader's own files and the reference notebooks (plus any ``--protect`` path)
-   are snapshotted, and whatever a submission changed there is restored and reported. Without the
-   sandbox, the Python environment is checked too (:class:`~course_lib.grading.sandbox.EnvironmentGuard`).
+   change them. In the sandbox the file system outside the run's folder is read-only. Without it,
+   the grader's own files and the reference notebooks (plus any ``--protect`` path) are
+   snapshotted, and whatever a submission changed there is restored and reported, and so is the
+   Python environment (:class:`~course_lib.grading.sandbox.EnvironmentGuard`).
 
 Everything ends up in ``scores.csv`` (one row per student and check) and ``scores.json``
 (per student: status, score, checks, cell errors, tampering, processes left behind; whether the
@@ -250,6 +251,8 @@ def _run_isolated(
         MPLCONFIGDIR=str(workdir / ".mpl"),
         COURSE_LIB_GRADING="1",
     )
+    # Threads count towards the process limit: a few are plenty for the exercises, on any machine.
+    env.setdefault("OMP_NUM_THREADS", str(min(4, os.cpu_count() or 1)))
     outcome = isolation.run([sys.executable, "-c", _RUNNER_SOURCE], workdir, env, limits)
     details = []
     if outcome.leftovers_killed:
@@ -376,7 +379,10 @@ def grade_submission(
     limits = limits or Limits(timeout_s=timeout_s)
     isolation = isolation or Isolation.detect()
     reference = _reference if _reference is not None else _read_notebook(exercise.reference)
-    snapshot = _snapshot if _snapshot is not None else _Snapshot(_default_protected(exercise) + list(protect))
+    if _snapshot is not None:
+        snapshot = _snapshot
+    else:
+        snapshot = None if isolation.sandbox else _Snapshot(_default_protected(exercise) + list(protect))
     start = time.perf_counter()
     zero = [CheckResult(c.name, 0.0, c.points, False, "not graded") for c in exercise.checks]
     try:
@@ -389,7 +395,9 @@ def grade_submission(
     with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as tmp:
         workdir = Path(tmp)
         status, detail, leftovers = _run_isolated(cells, exercise.collector, workdir, limits, isolation)
-        tampering = snapshot.restore()
+        # In the sandbox nothing outside the folder can change: a change there is someone else's
+        # (an instructor editing the course while a batch runs) and must not be undone.
+        tampering = snapshot.restore() if snapshot is not None and not isolation.sandbox else []
         if _guard is not None:
             restored, broken = _guard.check()
             tampering += [f"environment: {t}" for t in restored + broken]
@@ -473,13 +481,15 @@ def grade_submissions(
     subs = find_submissions(paths)
     exercises = {p: exercise_for(p) for p in subs}  # resolve every exercise before any code runs
     references = {ex.name: _read_notebook(ex.reference) for ex in exercises.values()}
-    protected = sorted({str(q) for ex in exercises.values() for q in _default_protected(ex)} | {str(q) for q in protect})
-    snapshot = _Snapshot([Path(q) for q in protected])
     limits = limits or Limits(timeout_s=timeout_s)
     if isolation is None:
         isolation = Isolation.detect()
         if not isolation.sandbox:
             warnings.warn(isolation.warning(), RuntimeWarning, stacklevel=2)
+    snapshot = None
+    if not isolation.sandbox:
+        protected = sorted({str(q) for ex in exercises.values() for q in _default_protected(ex)} | {str(q) for q in protect})
+        snapshot = _Snapshot([Path(q) for q in protected])
     guard = None
     if not isolation.sandbox:
         # the files every run loads at start-up are copied, so that a change to them can be undone
