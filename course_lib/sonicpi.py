@@ -292,7 +292,7 @@ def available_or_note(what: str = "This page") -> bool:
         return True
     if real_audio_required():
         raise FileNotFoundError(f"{REQUIRE_ENV}=1 but {_missing_message()}")
-    logger.warning("%s falls back to synthetic data: %s", what, _missing_message())
+    logger.info("%s falls back to synthetic data: %s", what, _missing_message())
     try:
         from IPython.display import Markdown, display
 
