@@ -353,6 +353,30 @@ def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | Non
                 f"{_fmt(train_rate) if train_rate else '—'} | "
                 f"{_fmt(ms)} | {_fmt(1000.0 / ms) if ms else '—'} |")
 
+    pretrained = next((s for s in scripts if s.name == "pretrained" and s.figures), None)
+    real = pretrained.figures.get("real_task") if pretrained is not None else None
+    aisfx = pretrained.figures.get("aisfx") if pretrained is not None else None
+    if aisfx or real:
+        lines += ["", "## Transfer learning: the pretrained sound-event encoder vs training from scratch", "",
+                  "From `benchmarks/pretrained.py` (issue 15). The encoder is aiSFX (Ma & Lerch, ISMIR 2022; "
+                  "weights CC BY 4.0)."]
+    if aisfx:
+        lines += ["", f"Embeddings on {aisfx.get('threads')} CPU threads: {_fmt(aisfx.get('clips_per_s_5s'))} clips/s "
+                  f"for 5-s clips at 44.1 kHz ({_fmt(aisfx.get('audio_s_per_s_5s'))} s of audio per second), "
+                  f"{_fmt(aisfx.get('clips_per_s_1s'))} clips/s for 1-s windows."]
+    if real:
+        lines += ["", f"Real recordings (Sonic Pi, CC0): {real['windows']} one-second windows from {real['recordings']} "
+                  f"recordings, {real['classes']} classes; test accuracy over {len(real['transfer']['seeds'])} seeds "
+                  "(each a different split, grouped by recording, and a different initialisation).", "",
+                  "| recipe | test accuracy, mean ± std | each seed | prepare once (s) | training per seed (s) |",
+                  "|---|---|---|---|---|"]
+        for key, what, prep in (("transfer", "frozen aiSFX + linear head (`train --encoder aisfx`)", "embeddings"),
+                                ("scratch", "from scratch (`train`, the recommended recipe)", "log-mel features")):
+            row = real[key]
+            seeds = ", ".join(f"{r['test_accuracy']:.3f}" for r in row["seeds"])
+            lines.append(f"| {what} | {row['test_accuracy_mean']:.3f} ± {row['test_accuracy_std']:.3f} | {seeds} | "
+                         f"{_fmt(row['prepare_s'])} ({prep}) | {_fmt(row['train_s_mean'])} |")
+
     lines += ["", "## Benchmark scripts", ""]
     if not scripts:
         lines.append("No `benchmarks/*.py` script besides this runner was found.")
