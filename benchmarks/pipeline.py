@@ -16,6 +16,13 @@ to 22.05 kHz, 128-band log-mel spectrograms, it times:
 (d) raw decoding alone (the floor of any pipeline that reads the files every epoch);
 (e) a new process's start: features read back from the on-disk cache.
 
+The same figures are then measured on **real recordings**: every file of the CC0 Sonic Pi library
+that ``make`` installs (``course_lib.sonicpi``; 207 files: FLAC and AIFF, mono and stereo, 16- and
+24-bit, 44.1 to 192 kHz, 0.02 to 15 s), through the same settings (resampled to 22.05 kHz, cut or
+padded to 5 s from the start, 128 mels). They are reported under ``"real"`` in the JSON line, with the
+cost per clip of both corpora side by side. Without the library they are ``null`` with the reason
+(with ``COURSE_REQUIRE_REAL_AUDIO=1``, as in CI, the script fails instead).
+
 Every figure is the best (shortest) of ``--repeat`` runs, as :mod:`timeit` reports: on a shared
 machine, wall-clock time only ever grows beyond what the work needs, for both pipelines alike.
 It prints the times and, as its last line, one JSON object with the ratios
@@ -35,9 +42,10 @@ from pathlib import Path
 
 import torch
 
-from course_lib.audio_io import load_audio
+from course_lib import sonicpi
+from course_lib.audio_io import audio_info, load_audio
 from course_lib.augment import SpecAugment
-from course_lib.datasets import ESC50Dataset
+from course_lib.datasets import AudioFileDataset, ESC50Dataset
 from course_lib.features import LogMelSpectrogram
 from course_lib.layouts import esc50_config, write_esc50_layout
 from course_lib.pipeline import FeatureCache, PerItemDataset, default_workers, make_loader
@@ -59,6 +67,78 @@ def _epoch(loader) -> int:
     return n
 
 
+def measure(dataset, repeat: int, tmp: Path, name: str) -> dict:
+    """Figures (a)-(e) for one dataset (an :class:`AudioFileDataset`), in seconds."""
+    files, labels = dataset.files, dataset.labels
+    n = len(files)
+    # (d) raw decoding alone.
+    decode_s = best_time(lambda: [load_audio(f) for f in files], repeat=repeat)
+
+    # (a) the seed-style per-item pipeline, every epoch: the best of --repeat epochs.
+    per_item = PerItemDataset(files, labels, sample_rate=TARGET_SR, duration_s=DURATION_S, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
+    seed_loader = torch.utils.data.DataLoader(per_item, batch_size=BATCH, shuffle=True, num_workers=0)
+    seed_s = best_time(lambda: _epoch(seed_loader), repeat=repeat)
+
+    # (b1) the features in one thread, no cache.
+    feature = LogMelSpectrogram(sample_rate=TARGET_SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
+    one_thread_s = best_time(lambda: dataset.to_features(feature, workers=1), repeat=repeat)
+
+    # (b) this pipeline's first epoch, as it runs by default (features kept in memory): decode
+    # once, batched features in threads, one pass of the loader. The best of --repeat runs.
+    def first_epoch(cache: FeatureCache | None):
+        features, kept = dataset.to_features(feature, cache=cache, transform=SpecAugment(16, 20))
+        loader = make_loader(features, batch_size=BATCH, shuffle=True, seed=0)
+        assert _epoch(loader) == n and len(kept) == n
+        return features, loader
+
+    first_s = best_time(lambda: first_epoch(None), repeat=repeat)
+
+    # (b2) the same with the on-disk cache asked for (every entry written before it returns);
+    # each run starts from a new, empty cache folder.
+    first_disk_s = float("inf")
+    for k in range(repeat):
+        cache = FeatureCache(tmp / f"cache-{name}-{k}")
+        start = time.perf_counter()
+        features, loader = first_epoch(cache)
+        first_disk_s = min(first_disk_s, time.perf_counter() - start)
+        assert cache.misses == n
+
+    # (c) later epochs over the cached tensors (the best, like (a)).
+    cached_s = best_time(lambda: _epoch(loader), repeat=repeat)
+
+    # (e) a fresh start that finds everything in the on-disk cache.
+    start = time.perf_counter()
+    again, _ = dataset.to_features(feature, cache=cache)
+    warm_s = time.perf_counter() - start
+    assert cache.hits == n and torch.equal(again.features, features.features)
+
+    return {
+        "clips": n, "seed_epoch_s": seed_s, "first_epoch_s": first_s, "first_epoch_disk_cache_s": first_disk_s,
+        "one_thread_features_s": one_thread_s, "cached_epoch_s": cached_s, "decode_only_s": decode_s, "disk_cache_load_s": warm_s,
+    }
+
+
+def _ratios(f: dict) -> dict:
+    return {
+        "first_epoch_disk_cache_vs_seed": round(f["seed_epoch_s"] / f["first_epoch_disk_cache_s"], 2),
+        "cached_vs_seed": round(f["seed_epoch_s"] / f["cached_epoch_s"], 2),
+        "first_epoch_vs_seed": round(f["seed_epoch_s"] / f["first_epoch_s"], 2),
+        "decode_vs_seed": round(f["seed_epoch_s"] / f["decode_only_s"], 2),
+    }
+
+
+def _print(f: dict) -> None:
+    seed_s, first_s = f["seed_epoch_s"], f["first_epoch_s"]
+    print(f"(a) seed-style per-item epoch      {seed_s:8.3f} s")
+    print(f"(b) this pipeline, first epoch     {first_s:8.3f} s   ratio a/b = {seed_s / first_s:6.2f}  (target >= 2)")
+    print(f"(b1) features in one thread       {f['one_thread_features_s']:8.3f} s   "
+          f"({default_workers()} threads: {f['one_thread_features_s'] / first_s:.2f}x faster)")
+    print(f"(b2) first epoch, disk cache too  {f['first_epoch_disk_cache_s']:8.3f} s   ratio a/b2 = {seed_s / f['first_epoch_disk_cache_s']:5.2f}")
+    print(f"(c) this pipeline, later epochs    {f['cached_epoch_s']:8.3f} s   ratio a/c = {seed_s / f['cached_epoch_s']:6.1f}  (target >= 20)")
+    print(f"(d) raw decoding alone             {f['decode_only_s']:8.3f} s   ratio a/d = {seed_s / f['decode_only_s']:6.2f}")
+    print(f"(e) features from the disk cache   {f['disk_cache_load_s']:8.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources-per-class", type=int, default=19, help="clips per class (11 classes; 19 -> 209 clips)")
@@ -73,75 +153,45 @@ def main() -> None:
         write_esc50_layout(tmp / "esc50", sources_per_class=args.sources_per_class, max_takes=1, config=esc50_config(), seed=0)
         generate_s = time.perf_counter() - start
         dataset = ESC50Dataset(tmp / "esc50", sample_rate=TARGET_SR, duration_s=DURATION_S, crop="start")
-        files, labels = dataset.files, dataset.labels
-        n = len(files)
-        print(f"{n} clips of {DURATION_S:g} s at 44100 Hz -> {TARGET_SR} Hz, {N_MELS} mels (generated in {generate_s:.1f} s)")
+        print(f"Synthetic: {len(dataset)} clips of {DURATION_S:g} s at 44100 Hz -> {TARGET_SR} Hz, {N_MELS} mels "
+              f"(generated in {generate_s:.1f} s)")
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
+        synthetic = measure(dataset, args.repeat, tmp, "synthetic")
+        _print(synthetic)
 
-        # (d) raw decoding alone.
-        decode_s = best_time(lambda: [load_audio(f) for f in files], repeat=args.repeat)
+        real: dict | None = None
+        if sonicpi.is_available():
+            files = sonicpi.library_files()
+            real_data = AudioFileDataset(files, [0] * len(files), ["any"], sample_rate=TARGET_SR, duration_s=DURATION_S,
+                                         crop="start", verify="decode")
+            seconds = sum(audio_info(f).duration_s for f in files)
+            formats = sorted({f.suffix for f in files})
+            print(f"\nReal: the {len(files)} files of {sonicpi.PACKAGE} {sonicpi.VERSION} ({', '.join(formats)}; "
+                  f"{seconds:.0f} s of audio) -> {TARGET_SR} Hz, cut or padded to {DURATION_S:g} s, {N_MELS} mels")
+            print(sonicpi.CREDIT)
+            measured = measure(real_data, args.repeat, tmp, "real")
+            _print(measured)
+            real = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in measured.items()}
+            real.update(_ratios(measured), audio_s=round(seconds, 1), formats=formats)
+        elif sonicpi.real_audio_required():
+            raise SystemExit(f"{sonicpi.REQUIRE_ENV}=1 but the recording library is missing: {sonicpi._missing_message()}")
+        else:
+            print(f"\nReal recordings: not measured ({sonicpi.PACKAGE} is not installed; run `npm ci`).")
 
-        # (a) the seed-style per-item pipeline, every epoch: the best of --repeat epochs.
-        per_item = PerItemDataset(files, labels, sample_rate=TARGET_SR, duration_s=DURATION_S, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
-        seed_loader = torch.utils.data.DataLoader(per_item, batch_size=BATCH, shuffle=True, num_workers=0)
-        seed_s = best_time(lambda: _epoch(seed_loader), repeat=args.repeat)
-
-        # (b1) the features in one thread, no cache.
-        feature = LogMelSpectrogram(sample_rate=TARGET_SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
-        one_thread_s = best_time(lambda: dataset.to_features(feature, workers=1), repeat=args.repeat)
-
-        # (b) this pipeline's first epoch, as it runs by default (features kept in memory): decode
-        # once, batched features in threads, one pass of the loader. The best of --repeat runs.
-        def first_epoch(cache: FeatureCache | None):
-            features, kept = dataset.to_features(feature, cache=cache, transform=SpecAugment(16, 20))
-            loader = make_loader(features, batch_size=BATCH, shuffle=True, seed=0)
-            assert _epoch(loader) == n and len(kept) == n
-            return features, loader
-
-        first_s = best_time(lambda: first_epoch(None), repeat=args.repeat)
-
-        # (b2) the same with the on-disk cache asked for (every entry written before it returns);
-        # each run starts from a new, empty cache folder.
-        first_disk_s = float("inf")
-        for k in range(args.repeat):
-            cache = FeatureCache(tmp / f"cache{k}")
-            start = time.perf_counter()
-            features, loader = first_epoch(cache)
-            first_disk_s = min(first_disk_s, time.perf_counter() - start)
-            assert cache.misses == n
-
-        # (c) later epochs over the cached tensors (the best, like (a)).
-        cached_s = best_time(lambda: _epoch(loader), repeat=args.repeat)
-
-        # (e) a fresh start that finds everything in the on-disk cache.
-        start = time.perf_counter()
-        again, _ = dataset.to_features(feature, cache=cache)
-        warm_s = time.perf_counter() - start
-        assert cache.hits == n and torch.equal(again.features, features.features)
-
-    figures = {
-        "clips": n,
-        "seed_epoch_s": round(seed_s, 4),
-        "first_epoch_s": round(first_s, 4),
-        "first_epoch_disk_cache_s": round(first_disk_s, 4),
-        "first_epoch_disk_cache_vs_seed": round(seed_s / first_disk_s, 2),
-        "one_thread_features_s": round(one_thread_s, 4),
-        "threads": default_workers(),
-        "cached_epoch_s": round(cached_s, 4),
-        "decode_only_s": round(decode_s, 4),
-        "disk_cache_load_s": round(warm_s, 4),
-        "cached_vs_seed": round(seed_s / cached_s, 2),
-        "first_epoch_vs_seed": round(seed_s / first_s, 2),
-        "decode_vs_seed": round(seed_s / decode_s, 2),
-        "targets": {"cached_vs_seed": 20.0, "first_epoch_vs_seed": 2.0},
-    }
-    print(f"(a) seed-style per-item epoch      {seed_s:8.3f} s")
-    print(f"(b) this pipeline, first epoch     {first_s:8.3f} s   ratio a/b = {seed_s / first_s:6.2f}  (target >= 2)")
-    print(f"(b1) features in one thread       {one_thread_s:8.3f} s   ({default_workers()} threads: {one_thread_s / first_s:.2f}x faster)")
-    print(f"(b2) first epoch, disk cache too  {first_disk_s:8.3f} s   ratio a/b2 = {seed_s / first_disk_s:5.2f}")
-    print(f"(c) this pipeline, later epochs    {cached_s:8.3f} s   ratio a/c = {seed_s / cached_s:6.1f}  (target >= 20)")
-    print(f"(d) raw decoding alone             {decode_s:8.3f} s   ratio a/d = {seed_s / decode_s:6.2f}")
-    print(f"(e) features from the disk cache   {warm_s:8.3f} s")
+    figures = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in synthetic.items()}
+    figures.update(_ratios(synthetic), threads=default_workers())
+    figures["real"] = real if real is not None else None
+    if real is not None:
+        figures["ms_per_clip"] = {
+            step: {"synthetic": round(1000 * synthetic[key] / synthetic["clips"], 2),
+                   "real": round(1000 * real[key] / real["clips"], 2)}
+            for step, key in (("seed_epoch", "seed_epoch_s"), ("first_epoch", "first_epoch_s"),
+                              ("later_epoch", "cached_epoch_s"), ("decode", "decode_only_s"))
+        }
+        print("\nms per clip          synthetic     real")
+        for step, pair in figures["ms_per_clip"].items():
+            print(f"  {step:<16} {pair['synthetic']:10.2f} {pair['real']:8.2f}")
+    figures["targets"] = {"cached_vs_seed": 20.0, "first_epoch_vs_seed": 2.0}
     print(json.dumps(figures))
 
 
