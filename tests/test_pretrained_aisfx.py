@@ -241,6 +241,12 @@ def test_train_modes_unfreeze_the_top_blocks(encoder):
     assert not any(p.requires_grad for p in enc.parameters())
     with pytest.raises(TypeError, match="AisfxEncoder"):
         AisfxClassifier(object(), 3)  # type: ignore[arg-type]
+    # the helpers say the same in words
+    assert enc.unfreeze_top(2).trainable_block_names() == ["block3", "block4"]
+    assert enc.unfreeze_top(4).train_mode == "full" and all(p.requires_grad for p in enc.parameters())
+    assert enc.freeze().trainable_block_names() == [] and not any(p.requires_grad for p in enc.parameters())
+    with pytest.raises(ValueError, match="freeze"):
+        enc.unfreeze_top(0)
 
 
 def test_missing_package_says_what_to_install(monkeypatch):

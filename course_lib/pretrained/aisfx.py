@@ -435,6 +435,17 @@ class AisfxEncoder(PretrainedEncoder):
     def blocks(self) -> list[tuple[str, list[nn.Module]]]:
         return [(f"block{i + 1}", [block]) for i, block in enumerate(self.network.blocks)]
 
+    def freeze(self) -> "AisfxEncoder":
+        """No encoder weight learns (``set_train_mode("frozen")``); returns ``self``."""
+        return self.set_train_mode("frozen")  # type: ignore[return-value]
+
+    def unfreeze_top(self, n: int) -> "AisfxEncoder":
+        """The top ``n`` blocks (1–4) learn, the others stay frozen; returns ``self``."""
+        total = len(self.network.blocks)
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= total:
+            raise ValueError(f"unfreeze_top needs 1 <= n <= {total} (the encoder's blocks), got {n!r}; use freeze() for none.")
+        return self.set_train_mode("full" if n == total else "partial", n)  # type: ignore[return-value]
+
     def _always_eval(self) -> list[nn.Module]:
         return [m for m in self.network.modules() if isinstance(m, nn.BatchNorm2d)]
 
