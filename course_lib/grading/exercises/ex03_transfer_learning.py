@@ -3,11 +3,14 @@
 Introduced with exercise 3 (``book/exercises/ex03_transfer_learning``). :func:`collect` runs in
 the submission's process; :data:`CHECKS` run in the grader's process on the collected data.
 
-The contract the learner implements, for any model with an ``encoder`` and a ``head`` sub-module:
+The contract the learner implements, for any model with an ``encoder`` (whose ``encoder.blocks`` lists
+its blocks, bottom to top) and a ``head`` sub-module:
 
-* ``set_trainable(model, mode)``: ``"frozen"`` — no encoder parameter learns, every head parameter
-  does; ``"full"`` — every parameter learns (including ones frozen before); anything else raises
-  ``ValueError``. Returns the model.
+* ``set_trainable(model, mode, n_top=1)``: ``"frozen"`` — no encoder parameter learns, every head
+  parameter does; ``"top"`` — the parameters of the last ``n_top`` blocks and of the head learn, every
+  other encoder parameter is frozen (including ones unfrozen before); ``"full"`` — every parameter
+  learns (including ones frozen before); any other mode, or ``n_top`` outside ``1 … len(blocks)``,
+  raises ``ValueError``. Returns the model.
 * ``count_trainable(model)`` → ``int``: the number of scalar weights that learn.
 * ``make_optimizer(model, lr_head, lr_encoder, weight_decay)`` → ``torch.optim.AdamW`` with a group
   of the head's trainable parameters at ``lr_head`` and, when any encoder parameter learns, a group
@@ -25,16 +28,35 @@ from ._common import call, error_of
 NAME = "ex03_transfer_learning"
 
 
+class ProbeEncoder(nn.Module):
+    """Three blocks, plus an input normalisation that belongs to no block (the grader's probe)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm1d(1)
+        self.blocks = nn.ModuleList([
+            nn.Sequential(nn.Conv1d(1, 4, 5), nn.BatchNorm1d(4), nn.ReLU()),
+            nn.Sequential(nn.Conv1d(4, 5, 3), nn.ReLU()),
+            nn.Sequential(nn.Conv1d(5, 6, 3), nn.BatchNorm1d(6), nn.ReLU()),
+        ])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(x)
+        for block in self.blocks:
+            x = block(x)
+        return x.mean(-1)
+
+
 class ProbeModel(nn.Module):
     """A small stand-in for an encoder + head classifier (the grader's probe)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.encoder = nn.Sequential(nn.Conv1d(1, 4, 5), nn.BatchNorm1d(4), nn.ReLU(), nn.Conv1d(4, 6, 3))
+        self.encoder = ProbeEncoder()
         self.head = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(x).mean(-1))
+        return self.head(self.encoder(x))
 
 
 def _flags(model: nn.Module) -> dict[str, bool]:
@@ -42,8 +64,11 @@ def _flags(model: nn.Module) -> dict[str, bool]:
 
 
 def _groups(model: nn.Module, optimizer) -> object:
+    if optimizer is None:
+        return {"__error__": "make_optimizer returned None (is the function finished?)"}
     if not isinstance(optimizer, torch.optim.Optimizer):
-        return {"__unsupported__": f"{type(optimizer).__module__}.{type(optimizer).__qualname__}"}
+        return {"__error__": f"make_optimizer returned a {type(optimizer).__module__}.{type(optimizer).__qualname__}, "
+                             "not a torch.optim.Optimizer"}
     names = {id(p): n for n, p in model.named_parameters()}
     return {
         "type": type(optimizer).__name__,
@@ -76,7 +101,21 @@ def collect(ns: dict) -> dict:
         out["full.optimizer"] = _groups(model, func(model, 1e-3, 1e-5, 0.01)) if callable(func) else {"__error__": "make_optimizer is not defined"}
     except Exception as err:
         out["full.optimizer"] = {"__error__": f"{type(err).__name__}: {str(err)[:200]}"}
+    # "top" right after "full": the lower blocks (and the input norm) must be frozen again
+    out["top1.result"] = call(ns, "set_trainable", model, "top", 1) is not None
+    out["top1.flags"] = _flags(model)
+    out["top1.count"] = call(ns, "count_trainable", model)
+    try:
+        out["top1.optimizer"] = _groups(model, func(model, 1e-3, 1e-5, 0.01)) if callable(func) else {"__error__": "make_optimizer is not defined"}
+    except Exception as err:
+        out["top1.optimizer"] = {"__error__": f"{type(err).__name__}: {str(err)[:200]}"}
+    fresh = ProbeModel()
+    call(ns, "set_trainable", fresh, "frozen")
+    out["top2.result"] = call(ns, "set_trainable", fresh, "top", 2) is not None
+    out["top2.flags"] = _flags(fresh)
     out["bad_mode"] = call(ns, "set_trainable", ProbeModel(), "fine-tune-everything-please")
+    out["bad_n_top.zero"] = call(ns, "set_trainable", ProbeModel(), "top", 0)
+    out["bad_n_top.too_many"] = call(ns, "set_trainable", ProbeModel(), "top", 4)
     return out
 
 
@@ -86,6 +125,12 @@ def _expected() -> tuple[list[str], list[str], dict[str, int]]:
     names = [n for n, _ in model.named_parameters()]
     sizes = {n: p.numel() for n, p in model.named_parameters()}
     return [n for n in names if n.startswith("encoder.")], [n for n in names if n.startswith("head.")], sizes
+
+
+def _top_blocks(n_top: int) -> list[str]:
+    """Encoder parameter names in the last ``n_top`` of the probe's three blocks."""
+    enc, _, _ = _expected()
+    return [n for n in enc if n.startswith("encoder.blocks.") and int(n.split(".")[2]) >= 3 - n_top]
 
 
 def _frozen(data):
@@ -113,16 +158,37 @@ def _full(data):
     return True, "everything learns after 'full', even after 'frozen'"
 
 
+def _top(data):
+    enc, head, _ = _expected()
+    for key, n_top in (("top1.flags", 1), ("top2.flags", 2)):
+        flags = data.get(key)
+        if not isinstance(flags, dict) or set(flags) != set(enc + head):
+            return False, "set_trainable(model, 'top', n_top) changed the model's parameters (or was not run)"
+        learn = set(_top_blocks(n_top))
+        wrong_on = [n for n in enc if flags[n] and n not in learn]
+        if wrong_on:
+            return False, (f"'top' with n_top={n_top} leaves {wrong_on[0]} trainable: only the last {n_top} block(s) of "
+                           "model.encoder.blocks may learn, even right after 'full' (freeze the rest explicitly)")
+        wrong_off = [n for n in sorted(learn) + head if not flags[n]]
+        if wrong_off:
+            return False, f"'top' with n_top={n_top} must unfreeze the top block(s) and the head; {wrong_off[0]} is frozen"
+    return True, "only the top n_top blocks and the head learn, whatever was trainable before"
+
+
 def _bad_mode(data):
     value = data.get("bad_mode")
-    if isinstance(value, dict) and str(value.get("__error__", "")).startswith("ValueError"):
-        return True, "an unknown mode is refused"
-    return False, "an unknown mode must raise a ValueError (a typo must not silently train the wrong weights)"
+    if not (isinstance(value, dict) and str(value.get("__error__", "")).startswith("ValueError")):
+        return False, "an unknown mode must raise a ValueError (a typo must not silently train the wrong weights)"
+    for key, n_top in (("bad_n_top.zero", 0), ("bad_n_top.too_many", 4)):
+        value = data.get(key)
+        if not (isinstance(value, dict) and str(value.get("__error__", "")).startswith("ValueError")):
+            return False, f"set_trainable(model, 'top', {n_top}) on a 3-block encoder must raise a ValueError"
+    return True, "an unknown mode and an impossible n_top are refused"
 
 
 def _count(data):
     enc, head, sizes = _expected()
-    for key, names in (("frozen.count", head), ("full.count", enc + head)):
+    for key, names in (("frozen.count", head), ("full.count", enc + head), ("top1.count", _top_blocks(1) + head)):
         value = data.get(key)
         if type(value) is not int:
             return False, f"count_trainable must return an int, got {type(value).__name__}" + (
@@ -135,7 +201,7 @@ def _count(data):
 
 def _optimizer(data):
     enc, head, _ = _expected()
-    for key, trainable_enc in (("frozen.optimizer", []), ("full.optimizer", enc)):
+    for key, trainable_enc in (("frozen.optimizer", []), ("full.optimizer", enc), ("top1.optimizer", _top_blocks(1))):
         value = data.get(key)
         if not isinstance(value, dict) or "groups" not in value:
             return False, f"make_optimizer ({key.split('.')[0]}): {error_of(value) or 'not an optimizer'}"
@@ -165,6 +231,7 @@ def _optimizer(data):
 CHECKS: tuple[Check, ...] = (
     Check("set_trainable: frozen", 2, _frozen),
     Check("set_trainable: full fine-tuning unfreezes", 2, _full),
+    Check("set_trainable: top blocks only", 2, _top),
     Check("set_trainable: unknown mode", 1, _bad_mode),
     Check("count_trainable", 2, _count),
     Check("make_optimizer: groups", 3, _optimizer),
