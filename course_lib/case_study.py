@@ -13,7 +13,10 @@ model's ``(logits, attention)`` output anyway. This module runs the whole protoc
 3. :func:`cross_validate` trains one model per official fold (:func:`course_lib.splits.esc50_cv_folds`:
    test on fold *k*, train on the other four, validation carved out of the training folds by
    source) and reports every metric as mean ± standard deviation over the folds;
-4. :func:`attention_maps` shows where an attention model looks in a few clips.
+4. :func:`attention_maps` shows where an attention model looks in a few clips;
+5. the transfer recipe of chapter 5: :func:`load_esc50_embeddings` embeds every clip once with the
+   pretrained aiSFX encoder (cached), and :func:`cross_validate_transfer` trains a linear head on
+   the embeddings on the same official folds.
 
 Two settings: :data:`FAST` (the book: narrow models, coarse features, few epochs, three folds) and
 :data:`FULL` (the recommended recipe on all five folds, for a learner with time or a GPU).
@@ -33,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import TensorDataset
 
 from .datasets import ESC50Dataset
 from .download import DATA_DIR_ENV, data_dir, find_esc50
@@ -57,6 +61,9 @@ __all__ = [
     "CrossValidationResult",
     "cross_validate",
     "attention_maps",
+    "Esc50Embeddings",
+    "load_esc50_embeddings",
+    "cross_validate_transfer",
     "PublishedResult",
     "PUBLISHED_RESULTS",
 ]
@@ -194,6 +201,9 @@ class CaseStudyConfig:
         epochs: most epochs per fold (early stopping on a validation set carved from the training folds).
         model_kwargs: extra :func:`course_lib.models.build_model` arguments (e.g. narrow ``channels``).
         val_fraction: share of the training folds held out (by source) for early stopping.
+        embed_seconds: for the transfer recipe, the centre of each clip that the encoder embeds
+            (5 s: the whole ESC-50 clip, three blocks; 2.3 s: one block, a third of the cost).
+        head_epochs: for the transfer recipe, most epochs of the head (early stopping as above).
     """
 
     name: str
@@ -202,6 +212,8 @@ class CaseStudyConfig:
     epochs: int
     model_kwargs: dict = field(default_factory=dict)
     val_fraction: float = 0.15
+    embed_seconds: float = 5.0
+    head_epochs: int = 100
 
     def train_config(self, seed: int):
         """The recipe's :class:`~course_lib.training.TrainConfig` with this setting's epochs and patience."""
@@ -219,6 +231,8 @@ FAST = CaseStudyConfig(
     test_folds=(1, 2, 3),
     epochs=15,
     model_kwargs={"channels": (8, 16, 32, 64)},
+    embed_seconds=2.32,
+    head_epochs=60,
 )
 
 #: The full protocol: the recommended recipe (64 mel bands, 10 ms hop, full-width models, up to 60
@@ -350,6 +364,99 @@ def attention_maps(model: torch.nn.Module, features: torch.Tensor) -> tuple[torc
     logits, attention = model(features.to(device), return_attention=True)
     model.train(was_training)
     return torch.softmax(logits, dim=1).cpu(), attention.cpu()
+
+
+@dataclass
+class Esc50Embeddings:
+    """Pretrained aiSFX embeddings of one ESC-50 folder, with what cross-validation needs.
+
+    Attributes:
+        embeddings: ``(N, 512)`` float32, one per clip. labels: ``(N,)`` int64.
+        folds, groups, class_names, source, seconds: as in :class:`Esc50Features`.
+        embed_seconds: how much of each clip (its centre) was embedded.
+    """
+
+    embeddings: torch.Tensor
+    labels: torch.Tensor
+    folds: list[int]
+    groups: list[str]
+    class_names: tuple[str, ...]
+    source: Esc50Source
+    seconds: float
+    embed_seconds: float
+
+
+def load_esc50_embeddings(
+    source: Esc50Source, config: CaseStudyConfig, *, encoder=None, cache: bool = True, progress: bool = False
+) -> Esc50Embeddings:
+    """Embed every clip once with the pretrained aiSFX encoder (chapter 5), cached like the features.
+
+    Each clip is decoded at 44.1 kHz, its centre ``config.embed_seconds`` kept, and embedded
+    (:func:`course_lib.pretrained.cached_embeddings`; stored in ``$COURSE_DATA_DIR/feature_cache``,
+    keyed by file, length and weights), so a second run reads the cache.
+
+    Raises:
+        ImportError: the ``aisfx`` package is not installed (the message says what to run).
+    """
+    from .pretrained import load_aisfx_encoder
+    from .pretrained.aisfx import AISFX_SAMPLE_RATE, cached_embeddings
+
+    start = time.perf_counter()
+    dataset = ESC50Dataset(source.root, sample_rate=AISFX_SAMPLE_RATE, duration_s=5.0)
+    encoder = load_aisfx_encoder() if encoder is None else encoder
+    store = FeatureCache(data_dir() / "feature_cache") if cache else None
+    embeddings, kept = cached_embeddings(
+        dataset.files, duration_s=config.embed_seconds, encoder=encoder, cache=store, crop="center", progress=progress
+    )
+    return Esc50Embeddings(
+        embeddings, torch.tensor([dataset.labels[i] for i in kept], dtype=torch.long), [dataset.folds[i] for i in kept],
+        [dataset.groups[i] for i in kept], dataset.class_names, source, time.perf_counter() - start, config.embed_seconds,
+    )
+
+
+def cross_validate_transfer(
+    data: Esc50Embeddings, config: CaseStudyConfig = FAST, *, seed: int = 0, hidden_features: int | None = None
+) -> CrossValidationResult:
+    """The transfer recipe on the official ESC-50 folds: a head on frozen aiSFX embeddings.
+
+    Same protocol as :func:`cross_validate` (test on each fold of ``config.test_folds``, train on the
+    others, early stopping on a validation set carved out of the training folds by source), with a
+    :class:`~course_lib.pretrained.ClassificationHead` (linear by default) in place of the CNN and
+    the embeddings in place of the spectrograms.
+
+    Returns:
+        :class:`CrossValidationResult` named ``"aiSFX frozen + linear head"`` (or ``"+ MLP head"``);
+        ``seconds`` per fold is the head's training time (the embeddings' cost is ``data.seconds``).
+    """
+    from .pretrained import ClassificationHead
+    from .training import TrainConfig
+
+    available = sorted(set(data.folds))
+    missing = sorted(set(config.test_folds) - set(available))
+    if missing:
+        raise ValueError(f"test_folds {missing} are not in the data (folds {available}).")
+    splits = esc50_cv_folds(data.folds, groups=data.groups, val_fraction=config.val_fraction, seed=seed)
+    n_classes = len(data.class_names)
+    name = "aiSFX frozen + " + ("linear head" if hidden_features is None else f"MLP head ({hidden_features})")
+    train_config = TrainConfig(epochs=config.head_epochs, batch_size=32, lr=3e-3, seed=seed, progress=False,
+                               early_stopping_patience=max(5, config.head_epochs // 4))
+    results: list[FoldResult] = []
+    n_parameters = 0
+    for k, split in zip(available, splits):
+        if k not in config.test_folds:
+            continue
+        torch.manual_seed(seed)
+        head = ClassificationHead(data.embeddings.shape[1], n_classes, hidden_features=hidden_features, dropout=0.2)
+        n_parameters = count_parameters(head)
+        train_set = TensorDataset(data.embeddings[split.train], data.labels[split.train])
+        val_set = TensorDataset(data.embeddings[split.val], data.labels[split.val]) if len(split.val) else None
+        start = time.perf_counter()
+        history = fit(head, train_set, val_set, train_config)
+        seconds = time.perf_counter() - start
+        pred = predict(head, (data.embeddings[split.test], data.labels[split.test]))
+        metrics = classification_metrics(pred.labels, pred.predictions, class_names=data.class_names)
+        results.append(FoldResult(k, metrics, history, len(split.train), len(split.val), len(split.test), seconds, head))
+    return CrossValidationResult(name, config.name, results, n_parameters)
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,7 @@ def encode_clips(
         ValueError, TypeError: waveforms of the wrong shape or type, NaN samples, a bad ``n_top``.
     """
     from .audio_io import resample
-    from .pretrained.aisfx import AISFX_SAMPLE_RATE, AisfxEncoder, _weights_digest, load_aisfx_encoder, spectrogram_blocks
+    from .pretrained.aisfx import AISFX_SAMPLE_RATE, AisfxEncoder, load_aisfx_encoder, spectrogram_blocks, weights_digest
 
     start = time.perf_counter()
     waveforms = _check_waveforms(waveforms)
@@ -206,7 +206,7 @@ def encode_clips(
     path = None
     if cache:
         root = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
-        path = root / f"encoded-{_cache_key(waveforms, sample_rate, _weights_digest(encoder.network), n_top)}.pt"
+        path = root / f"encoded-{_cache_key(waveforms, sample_rate, weights_digest(encoder.network), n_top)}.pt"
         if path.is_file():
             try:
                 stored = torch.load(path, map_location="cpu", weights_only=True)

@@ -148,3 +148,25 @@ def test_fast_and_full_settings():
     assert cs.FULL.test_folds == (1, 2, 3, 4, 5) and cs.FULL.recipe == cs.RECOMMENDED
     assert set(cs.FAST.test_folds) <= set(cs.FULL.test_folds)
     assert cs.FAST.epochs < cs.FULL.epochs
+
+
+def test_transfer_recipe_follows_the_official_folds(tmp_path, data_dir):
+    # The tiny layout at 8 kHz, 0.5 s: resampled to 44.1 kHz and padded to one encoder block.
+    root = tmp_path / "esc50_tiny"
+    write_esc50_layout(root, sources_per_class=5, max_takes=2, config=TINY, seed=1)
+    source = cs.locate_esc50(root)
+    config = dataclasses.replace(TINY_CONFIG, embed_seconds=0.5, head_epochs=5)
+    data = cs.load_esc50_embeddings(source, config)
+    assert data.embeddings.shape == (len(data.labels), 512) and data.embed_seconds == 0.5
+    again = cs.load_esc50_embeddings(source, config)  # read from the feature cache
+    assert torch.equal(again.embeddings, data.embeddings)
+    assert list((data_dir / "feature_cache").iterdir()), "the embeddings are cached like the features"
+    result = cs.cross_validate_transfer(data, config, seed=0)
+    assert [f.fold for f in result.folds] == [1, 2] and result.model_name == "aiSFX frozen + linear head"
+    for fold in result.folds:
+        test_sources = {data.groups[i] for i, f in enumerate(data.folds) if f == fold.fold}
+        assert fold.n_test == sum(1 for f in data.folds if f == fold.fold) and test_sources
+        assert 0.0 <= fold.metrics["accuracy"] <= 1.0
+    assert "±" in result.summary()["accuracy"]
+    with pytest.raises(ValueError, match="test_folds"):
+        cs.cross_validate_transfer(data, dataclasses.replace(config, test_folds=(9,)))
