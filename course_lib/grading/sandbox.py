@@ -349,43 +349,45 @@ class Isolation:
             )
             start = time.monotonic()
             next_folder_check = start
-            try:
-                while proc.poll() is None:
-                    now = time.monotonic()
-                    if now - start >= limits.timeout_s:
-                        limit, message = "timeout", f"ran longer than {limits.timeout_s:g} s and was killed"
+            while proc.poll() is None:
+                now = time.monotonic()
+                if now - start >= limits.timeout_s:
+                    limit, message = "timeout", f"ran longer than {limits.timeout_s:g} s and was killed"
+                    break
+                table = _proc_table()
+                if table is not None:
+                    # the run's processes, and (no sandbox) the orphans this subreaper adopted from it
+                    adopted = [pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before]
+                    tree = {pid for pid in _descendants(table, [proc.pid, *adopted]) if table[pid][1] != "Z"}
+                    if tree:
+                        last_seen = tree
+                    if len(tree) > limits.max_processes + _SANDBOX_OWN_PROCESSES:
+                        # the kernel's limit (RLIMIT_NPROC) does not bind root: this poll does
+                        limit = "processes"
+                        message = (f"started more than {limits.max_processes} processes (the process limit) "
+                                   "and was killed")
                         break
-                    table = _proc_table()
-                    if table is not None:
-                        # the run's processes, and (no sandbox) the orphans this subreaper adopted from it
-                        adopted = [pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before]
-                        tree = {pid for pid in _descendants(table, [proc.pid, *adopted]) if table[pid][1] != "Z"}
-                        if tree:
-                            last_seen = tree
-                        if len(tree) > limits.max_processes + _SANDBOX_OWN_PROCESSES:
-                            # the kernel's limit (RLIMIT_NPROC) does not bind root: this poll does
-                            limit = "processes"
-                            message = (f"started more than {limits.max_processes} processes (the process limit) "
-                                       "and was killed")
-                            break
-                        used = sum(_memory_bytes(pid) for pid in tree)
-                        if used > memory:
-                            limit = "memory"
-                            message = (f"its processes used {used / 2**20:.0f} MB together, more than the "
-                                       f"{limits.memory_mb} MB memory limit, and were killed")
-                            break
-                    if now >= next_folder_check:
-                        next_folder_check = now + 1.0
-                        if _folder_bytes(workdir, output) > output:
-                            limit = "output"
-                            message = f"wrote more than {limits.output_mb} MB into its folder and was killed"
-                            break
-                    time.sleep(_POLL_S)
-            except BaseException:  # Ctrl-C or an error in the grader: the run must not outlive it
-                _kill_group_and_tree(proc, me, before)
-                raise
+                    used = sum(_memory_bytes(pid) for pid in tree)
+                    if used > memory:
+                        limit = "memory"
+                        message = (f"its processes used {used / 2**20:.0f} MB together, more than the "
+                                   f"{limits.memory_mb} MB memory limit, and were killed")
+                        break
+                if now >= next_folder_check:
+                    next_folder_check = now + 1.0
+                    if _folder_bytes(workdir, output) > output:
+                        limit = "output"
+                        message = f"wrote more than {limits.output_mb} MB into its folder and was killed"
+                        break
+                time.sleep(_POLL_S)
             returncode = proc.poll() if not limit else None
-            leftovers = _kill_group_and_tree(proc, me, before, reaper)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.kill() if proc.poll() is None else None
+            proc.wait()
+            leftovers = self._kill_leftovers(me, before, proc.pid) if reaper else 0
             if self.sandbox:
                 # The PID namespace ended with the run and took its processes along: count those that
                 # were running at the last poll besides bubblewrap's own and the notebook's process.
@@ -421,18 +423,6 @@ class Isolation:
         table = _proc_table() or {}
         _reap(pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before)
         return len(killed)
-
-
-def _kill_group_and_tree(proc: subprocess.Popen, me: int, before: set[int], reaper: bool = True) -> int:
-    """Kill the run's process group, wait for its main process, then kill what is left; returns how many were left."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    return Isolation._kill_leftovers(me, before, proc.pid) if reaper else 0
 
 
 def _user_process_count(uid: int) -> int:
