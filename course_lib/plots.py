@@ -180,7 +180,8 @@ def plot_history(history, *, axes=None, title: str | None = None, show_lr: bool 
         title: a title above the figure.
         show_lr: add a third panel with the learning rate per epoch.
 
-    The best epoch (the one whose weights ``fit`` kept) is marked with a dotted line. Accuracy is
+    The best epoch (best validation value) is marked with a dotted line; when ``fit`` kept the last
+    epoch's weights instead (``restore_best=False``) the label says "not restored". Accuracy is
     shown in percent.
 
     Returns:
@@ -198,6 +199,8 @@ def plot_history(history, *, axes=None, title: str | None = None, show_lr: bool 
     else:
         fig = axes[0].figure
     best = history["best_epoch"] if isinstance(history, dict) else getattr(history, "best_epoch", None)
+    kept = history.get("kept_epoch") if isinstance(history, dict) else getattr(history, "kept_epoch", None)
+    best_label = f"best epoch ({best})" + (", not restored" if kept is not None and kept != best else "")
     for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy (%)")):
         scale = 100.0 if key == "accuracy" else 1.0
         for split, style in (("train", "-"), ("val", "--")):
@@ -206,7 +209,7 @@ def plot_history(history, *, axes=None, title: str | None = None, show_lr: bool 
                 ax.plot(epochs[: len(values)], np.asarray(values) * scale, style, marker="o", markersize=3,
                         label="training" if split == "train" else "validation")
         if best is not None:
-            ax.axvline(best, color="grey", linestyle=":", linewidth=1, label=f"best epoch ({best})")
+            ax.axvline(best, color="grey", linestyle=":", linewidth=1, label=best_label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)

@@ -146,8 +146,10 @@ class History:
         val_loss, val_accuracy: over the validation set in eval mode (empty without validation data).
         lr: mean learning rate over the epoch's steps.
         epoch_time_s: wall-clock seconds per epoch (training and validation).
-        best_epoch: the epoch whose weights were kept (``None`` before training).
+        best_epoch: the epoch with the best value of ``monitor`` (``None`` before training).
         best_value: the value of ``monitor`` at ``best_epoch``.
+        kept_epoch: the epoch whose weights the model holds after :func:`fit`: ``best_epoch`` with
+            ``TrainConfig.restore_best``, else the last epoch run (``None`` before training).
         monitor: the metric early stopping watched.
         stopped_early: whether early stopping ended the run before ``TrainConfig.epochs``.
     """
@@ -161,6 +163,7 @@ class History:
     epoch_time_s: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     best_value: float | None = None
+    kept_epoch: int | None = None
     monitor: str = "val_loss"
     stopped_early: bool = False
 
@@ -628,5 +631,8 @@ def fit(
     bar.close()
     if config.restore_best and best_state is not None:
         model.load_state_dict(best_state)
+        history.kept_epoch = history.best_epoch
+    elif history.epoch:
+        history.kept_epoch = history.epoch[-1]
     model.eval()
     return history

@@ -97,6 +97,27 @@ def test_early_stopping_and_best_epoch_restored():
     assert history.stopped_early and history.epochs_run < 30
     assert history.epochs_run == history.best_epoch + 2
     assert history.best_value == min(history.val_loss)
+    assert history.kept_epoch == history.best_epoch  # restore_best: the model holds the best epoch's weights
+
+
+def test_kept_epoch_is_the_last_without_restore_best_and_the_figure_says_so():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots import plot_history
+
+    noise = TensorDataset(torch.randn(12, 1, 32, 20), torch.randint(0, 3, (12,), generator=torch.Generator().manual_seed(0)))
+    history = fit(_model(), _toy(), noise, _config(epochs=8, lr=3e-2, restore_best=False))
+    assert history.kept_epoch == 8
+    labels = [t.get_text() for t in plot_history(history, show_lr=False).axes[0].get_legend().get_texts()]
+    assert history.best_epoch < 8  # unlearnable validation labels: the validation loss is lowest early
+    assert f"best epoch ({history.best_epoch}), not restored" in labels
+    restored = fit(_model(), _toy(), noise, _config(epochs=8, lr=3e-2))
+    labels = [t.get_text() for t in plot_history(restored, show_lr=False).axes[0].get_legend().get_texts()]
+    assert f"best epoch ({restored.best_epoch})" in labels
+    plt.close("all")
 
 
 def test_schedules_and_optimisers_run():
