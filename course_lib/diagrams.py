@@ -358,8 +358,9 @@ def pipeline_diagram(
             box_w = min(box_w, 2.1)
         ax.add_patch(Rectangle((0.03, y - 0.55), width - 0.06, box_h + 1.0, facecolor=colour, alpha=0.55,
                                edgecolor="none", gid="stage-once" if steps is once else "stage-every-epoch"))
-        ax.text(margin, y + box_h + 0.25, caption, fontsize=_FONT, fontstyle="italic", va="center")
         x0 = margin
+        caption_x = margin if steps is once else margin + box_w / 2 + 0.12  # right of the arrow coming down
+        ax.text(caption_x, y + box_h + 0.25, caption, fontsize=_FONT, fontstyle="italic", va="center")
         for k, (name, detail, shape) in enumerate(steps):
             x = x0 + k * (box_w + gap)
             gid = "step-" + name.lower().replace(" / ", "-").replace(" ", "-")
