@@ -253,7 +253,8 @@ def _run_isolated(
     )
     # Threads count towards the process limit: a few are plenty for the exercises, on any machine.
     env.setdefault("OMP_NUM_THREADS", str(min(4, os.cpu_count() or 1)))
-    outcome = isolation.run([sys.executable, "-c", _RUNNER_SOURCE], workdir, env, limits)
+    # the run may write (and delete) its working folder: bind its temporary parent
+    outcome = isolation.run([sys.executable, "-c", _RUNNER_SOURCE], workdir, env, limits, writable=workdir.parent)
     details = []
     if outcome.leftovers_killed:
         details.append(f"{outcome.leftovers_killed} process(es) it started were still running at its end and were killed")
@@ -393,7 +394,8 @@ def grade_submission(
     cells, notes = assemble_notebook(reference, submission)
     prefix = f"grade-{re.sub(r'[^A-Za-z0-9_-]', '_', student)}-"
     with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as tmp:
-        workdir = Path(tmp)
+        workdir = Path(tmp) / "work"
+        workdir.mkdir()
         status, detail, leftovers = _run_isolated(cells, exercise.collector, workdir, limits, isolation)
         # In the sandbox nothing outside the folder can change: a change there is someone else's
         # (an instructor editing the course while a batch runs) and must not be undone.

@@ -17,8 +17,10 @@ double-fork or call ``setsid()`` stay its descendants; after every run it kills 
 In both modes: a wall-clock limit; a memory limit (``RLIMIT_DATA`` on every process, and the
 proportional memory of the whole process tree, polled); a process limit (``RLIMIT_NPROC``); an output
 limit (``RLIMIT_FSIZE`` on every file, the printed output included, and on the folder's total);
-no core dumps. When the grader runs as root, every run runs as an unprivileged user (``nobody``):
-root is exempt from the process limit, and ``nobody`` cannot write the grader's files.
+no core dumps. When the grader runs as root, runs use an unprivileged user (``nobody``) if that
+user can start the course's Python: root is exempt from ``RLIMIT_NPROC``, and ``nobody`` cannot
+write the grader's files. Where it cannot (a Python installed under ``/root``), runs stay root and
+the process limit is enforced by the grader's poll of the run's processes.
 """
 
 from __future__ import annotations
@@ -217,7 +219,6 @@ class Isolation:
                     "Fix: pass --run-as with an existing unprivileged user."
                 ) from None
         users = [user, None] if user is not None else [None]
-        note = ""
         reason = "turned off (--no-sandbox or COURSE_GRADING_SANDBOX=0)"
         if sandbox:
             bwrap = shutil.which("bwrap")
@@ -274,8 +275,12 @@ class Isolation:
         if self.user is not None:
             os.chown(folder, *self.user)
 
-    def command(self, argv: list[str], workdir: Path, memory_files_bytes: int = 256 << 20) -> list[str]:
+    def command(self, argv: list[str], workdir: Path, memory_files_bytes: int = 256 << 20,
+                writable: Path | None = None) -> list[str]:
         """``argv`` wrapped in bubblewrap (sandbox mode) or unchanged.
+
+        ``writable`` (default ``workdir``) is the one folder the run may write, ``workdir`` or a folder
+        above it: a run can then delete its working folder, as it could without the sandbox.
 
         The sandbox's ``/tmp`` and ``/dev/shm`` are in memory, each capped at ``memory_files_bytes``
         where this bubblewrap supports ``--size`` (0.6 and later).
@@ -288,10 +293,10 @@ class Isolation:
             i = extra.index("--size")
             extra = extra[:i] + extra[i + 2:]
             size = ["--size", str(memory_files_bytes)]
-        w = str(workdir)
+        w, rw = str(workdir), str(writable or workdir)
         return [
             bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *size, "--tmpfs", "/tmp",
-            *size, "--tmpfs", "/dev/shm", "--bind", w, w, "--chdir", w,
+            *size, "--tmpfs", "/dev/shm", "--bind", rw, rw, "--chdir", w,
             "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--cap-drop", "ALL", *extra, "--die-with-parent", "--new-session", "--", *argv,
         ]
@@ -318,8 +323,13 @@ class Isolation:
         )
 
     # ----------------------------------------------------------------------------------------------
-    def run(self, argv: list[str], workdir: Path, env: dict[str, str], limits: Limits) -> RunOutcome:
-        """Run ``argv`` in ``workdir`` with ``limits``; kill whatever it leaves behind."""
+    def run(self, argv: list[str], workdir: Path, env: dict[str, str], limits: Limits,
+            writable: Path | None = None) -> RunOutcome:
+        """Run ``argv`` in ``workdir`` with ``limits``; kill whatever it leaves behind.
+
+        ``writable`` (default ``workdir``): the folder the run may write, ``workdir`` or one above it.
+        """
+        writable = writable or workdir
         reaper = self.sandbox or _become_subreaper()
         me = os.getpid()
         table = _proc_table()
@@ -342,52 +352,51 @@ class Isolation:
 
         limit, message, tree, last_seen = "", "", set(), set()
         with tempfile.TemporaryFile() as log:
-            self.prepare_folder(workdir)
+            for folder in {writable, workdir}:
+                self.prepare_folder(folder)
             proc = subprocess.Popen(
-                self.command(argv, workdir, output), cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                self.command(argv, workdir, output, writable), cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=child_limits, **self._user_kwargs(),
             )
             start = time.monotonic()
             next_folder_check = start
-            while proc.poll() is None:
-                now = time.monotonic()
-                if now - start >= limits.timeout_s:
-                    limit, message = "timeout", f"ran longer than {limits.timeout_s:g} s and was killed"
-                    break
-                table = _proc_table()
-                if table is not None:
-                    # the run's processes, and (no sandbox) the orphans this subreaper adopted from it
-                    adopted = [pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before]
-                    tree = {pid for pid in _descendants(table, [proc.pid, *adopted]) if table[pid][1] != "Z"}
-                    if tree:
-                        last_seen = tree
-                    if len(tree) > limits.max_processes + _SANDBOX_OWN_PROCESSES:
-                        # the kernel's limit (RLIMIT_NPROC) does not bind root: this poll does
-                        limit = "processes"
-                        message = (f"started more than {limits.max_processes} processes (the process limit) "
-                                   "and was killed")
-                        break
-                    used = sum(_memory_bytes(pid) for pid in tree)
-                    if used > memory:
-                        limit = "memory"
-                        message = (f"its processes used {used / 2**20:.0f} MB together, more than the "
-                                   f"{limits.memory_mb} MB memory limit, and were killed")
-                        break
-                if now >= next_folder_check:
-                    next_folder_check = now + 1.0
-                    if _folder_bytes(workdir, output) > output:
-                        limit = "output"
-                        message = f"wrote more than {limits.output_mb} MB into its folder and was killed"
-                        break
-                time.sleep(_POLL_S)
-            returncode = proc.poll() if not limit else None
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.kill() if proc.poll() is None else None
-            proc.wait()
-            leftovers = self._kill_leftovers(me, before, proc.pid) if reaper else 0
+                while proc.poll() is None:
+                    now = time.monotonic()
+                    if now - start >= limits.timeout_s:
+                        limit, message = "timeout", f"ran longer than {limits.timeout_s:g} s and was killed"
+                        break
+                    table = _proc_table()
+                    if table is not None:
+                        # the run's processes, and (no sandbox) the orphans this subreaper adopted from it
+                        adopted = [pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before]
+                        tree = {pid for pid in _descendants(table, [proc.pid, *adopted]) if table[pid][1] != "Z"}
+                        if tree:
+                            last_seen = tree
+                        if len(tree) > limits.max_processes + _SANDBOX_OWN_PROCESSES:
+                            # the kernel's limit (RLIMIT_NPROC) does not bind root: this poll does
+                            limit = "processes"
+                            message = (f"started more than {limits.max_processes} processes (the process limit) "
+                                       "and was killed")
+                            break
+                        used = sum(_memory_bytes(pid) for pid in tree)
+                        if used > memory:
+                            limit = "memory"
+                            message = (f"its processes used {used / 2**20:.0f} MB together, more than the "
+                                       f"{limits.memory_mb} MB memory limit, and were killed")
+                            break
+                    if now >= next_folder_check:
+                        next_folder_check = now + 1.0
+                        if _folder_bytes(writable, output) > output:
+                            limit = "output"
+                            message = f"wrote more than {limits.output_mb} MB into its folder and was killed"
+                            break
+                    time.sleep(_POLL_S)
+            except BaseException:  # Ctrl-C or an error in the grader: the run must not outlive it
+                _kill_group_and_tree(proc, me, before)
+                raise
+            returncode = proc.poll() if not limit else None
+            leftovers = _kill_group_and_tree(proc, me, before, reaper)
             if self.sandbox:
                 # The PID namespace ended with the run and took its processes along: count those that
                 # were running at the last poll besides bubblewrap's own and the notebook's process.
@@ -423,6 +432,18 @@ class Isolation:
         table = _proc_table() or {}
         _reap(pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before)
         return len(killed)
+
+
+def _kill_group_and_tree(proc: subprocess.Popen, me: int, before: set[int], reaper: bool = True) -> int:
+    """Kill the run's process group, wait for its main process, then kill what is left; returns how many were left."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    return Isolation._kill_leftovers(me, before, proc.pid) if reaper else 0
 
 
 def _user_process_count(uid: int) -> int:
