@@ -670,7 +670,7 @@ def transfer_diagram(
             _arrow(ax, (x0 + w / 2, y + row_h * 0.72), (x0 + w / 2, y + row_h))
             y += row_h
             state = "learns" if on else "frozen"
-            title = f"{name if name != 'head' else type(head).__name__ + ' head'}: {state}"
+            title = f"{name if name != 'head' else 'head (' + type(head).__name__ + ')'}: {state}"
             _box(ax, x0, y, w, row_h * 0.72, f"{title}\n{fmt(n)} weights, {start}", colour=_LEARNS if on else _FROZEN,
                  gid=f"mode-{c}-{name}", fontsize=_FONT)
     handles = [Rectangle((0, 0), 1, 1, facecolor=_LEARNS, edgecolor="#444444"),

@@ -10,6 +10,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 import torch
 
 __all__ = [
@@ -211,6 +212,7 @@ def plot_history(history, *, axes=None, title: str | None = None, show_lr: bool 
         if best is not None:
             ax.axvline(best, color="grey", linestyle=":", linewidth=1, label=best_label)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
