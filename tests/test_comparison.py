@@ -93,3 +93,16 @@ def test_bad_inputs_are_refused_with_the_fix():
     )
     with pytest.raises(ValueError, match="no test examples"):
         run_seed(empty_test, "simple_cnn", 0, CONFIG)
+
+
+def test_worker_processes_give_reproducible_runs_with_their_models():
+    tasks = [_task(), ClassificationTask("toy again", _task().features, _task().labels, CLASSES, _task().split)]
+    first = run_seeds(tasks, ["simple_cnn"], [0, 1], CONFIG, model_kwargs=KWARGS, processes=2)
+    again = run_seeds(tasks, ["simple_cnn"], [0, 1], CONFIG, model_kwargs=KWARGS, processes=2)
+    assert [(r.task, r.seed) for r in first] == [("toy", 0), ("toy", 1), ("toy again", 0), ("toy again", 1)]
+    assert [r.accuracy for r in first] == [r.accuracy for r in again]
+    for run in first:
+        assert run.trained is not None and not run.trained.training
+        assert run.n_test == len(tasks[0].split(run.seed).test)
+    with pytest.raises(ValueError, match="processes"):
+        run_seeds(tasks, ["simple_cnn"], [0], CONFIG, processes=0)
