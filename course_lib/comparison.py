@@ -268,8 +268,10 @@ def run_seeds(
         augment, recipe: as in :func:`run_seed`.
         processes: runs at once. ``1`` trains one run after the other in this process. More starts
             that many worker processes, each training one run at a time on **one** CPU thread: the
-            course's compact models are too small for several threads to speed up one run, so on a
-            CPU with two cores two processes finish about twice as fast as one. Each run is
+            course's compact models are too small for several threads to speed up one run much, so
+            on a CPU with two cores two processes finish a set of runs sooner than one process whose
+            runs each use both cores (on a busy machine, where threads wait for each other, far
+            sooner). Each run is
             reproducible with the same ``processes`` setting (one thread and two give slightly
             different floating-point sums). Ignored (one process) when ``config.device`` selects a GPU.
 
