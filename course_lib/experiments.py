@@ -26,8 +26,13 @@ trained with :func:`course_lib.training.fit`.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
-from collections.abc import Sequence
+import inspect
+import math
+import textwrap
+from collections.abc import Callable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +74,9 @@ __all__ = [
     "leakage_layout_config",
     "leakage_demo",
     "statistics_demo",
+    "percent",
+    "sampling_error",
+    "code_without_docstring",
 ]
 
 #: The recommended recipe made cheaper for the chapter's many small runs: 32 mel bands, 20 ms hop.
@@ -267,7 +275,7 @@ def run_overfitting(
 
     Returns:
         ``{arm: RunResult}`` with scores ``train_accuracy``, ``val_accuracy``, ``gap`` (train − val,
-        fractions) and ``best_epoch``.
+        fractions), ``best_epoch``, ``epochs_run`` and ``n_val`` (validation clips).
     """
     if sample_rate != recipe.sample_rate:
         raise ValueError(f"sample_rate={sample_rate} Hz but recipe.sample_rate={recipe.sample_rate} Hz; resample the clips first.")
@@ -300,7 +308,8 @@ def run_overfitting(
         results[name] = RunResult(
             name, history,
             {"train_accuracy": train_acc, "val_accuracy": val_acc, "gap": train_acc - val_acc,
-             "best_epoch": float(history.best_epoch or 0), "epochs_run": float(history.epochs_run)},
+             "best_epoch": float(history.best_epoch or 0), "epochs_run": float(history.epochs_run),
+             "n_val": float(len(val_labels))},
             model=model,
         )
     return results
@@ -740,3 +749,90 @@ def statistics_demo(pool: PitfallPool, *, test_gain_db: float = -12.0, seed: int
         train_features, pool.labels[train], test_features, pool.labels[test], n_classes=len(pool.class_names),
         epochs=15, seed=seed,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the numbers honestly
+
+
+def percent(fraction: float, decimals: int = 1) -> float:
+    """``100 * fraction`` rounded half up to ``decimals`` places: one rounding rule for tables and prose.
+
+    ``round()``, f-strings and pandas round the *binary* value half to even, so on one page
+    ``0.6125`` can print as 61.3 (its product with 100 is 61.250000000000007) and ``0.7125`` as
+    71.2. Accuracies are counts over a test set: six decimals hold them exactly (for fewer than a
+    million examples) and drop float32 noise (``57 / 80`` in float32 is 0.71249998), so the
+    fraction is read to six decimals and then rounded half up.
+
+    >>> percent(0.6125), percent(0.7125), percent(0.7124999761581421), percent(1 / 3)
+    (61.3, 71.3, 71.3, 33.3)
+    """
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.floating)) or not math.isfinite(fraction):
+        raise ValueError(f"percent needs a finite number (a fraction such as 0.75), got {fraction!r}.")
+    value = Decimal(f"{float(fraction):.6f}") * 100
+    return float(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def sampling_error(fraction: float, n: int) -> float:
+    """Binomial standard error of an accuracy measured on ``n`` examples, as a fraction: ``sqrt(p (1 - p) / n)``.
+
+    What the test set's size alone makes uncertain, before any other seed or split is tried.
+
+    >>> round(sampling_error(0.75, 80), 4)
+    0.0484
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive number of examples, got {n!r}.")
+    if not 0.0 <= float(fraction) <= 1.0:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction!r}.")
+    return math.sqrt(float(fraction) * (1.0 - float(fraction)) / int(n))
+
+
+def _wrap_line(line: str, width: int) -> list[str]:
+    """Break a long code line after ``", "`` (inside brackets), continuation indented 4 more spaces."""
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    out: list[str] = []
+    while len(line) > width:
+        cuts = [i for i in range(len(indent), width) if line.startswith(", ", i)
+                and line[:i].count('"') % 2 == 0 and line[:i].count("'") % 2 == 0]  # never inside a string
+        if not cuts:
+            break
+        cut = cuts[-1]
+        out.append(line[: cut + 1])
+        line = indent + line[cut + 2 :]
+    return out + [line]
+
+
+def code_without_docstring(function: Callable, *, checks: bool = False, width: int = 88) -> str:
+    """The source of ``function`` without its docstring (and its input checks): the lines that do the work.
+
+    Chapter 6 prints the code it discusses; the docstring (shapes, arguments) is in the reference,
+    and the boundary checks (``if <bad input>: raise ...`` at the top of the body) teach nothing
+    about the pitfall, so they are replaced by one comment unless ``checks=True``. Lines longer than
+    ``width`` characters are broken after a comma, so the page never scrolls sideways.
+    """
+    source = textwrap.dedent(inspect.getsource(function))
+    node = ast.parse(source).body[0]
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        raise TypeError(f"code_without_docstring expects a function or class, got {type(function).__name__}.")
+    lines = source.splitlines()
+    drop: list[tuple[int, int]] = []
+    body = list(node.body)
+    if ast.get_docstring(node) is not None:
+        drop.append((body[0].lineno, body[0].end_lineno))
+        body = body[1:]
+    n_checks = 0
+    if not checks:
+        for statement in body:
+            if isinstance(statement, ast.If) and not statement.orelse and all(isinstance(b, ast.Raise) for b in statement.body):
+                drop.append((statement.lineno, statement.end_lineno))
+                n_checks += 1
+    first_check = min((a for a, _ in drop[-n_checks:]), default=None) if n_checks else None
+    kept: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if any(a <= number <= b for a, b in drop):
+            if number == first_check:
+                kept.append(" " * body[0].col_offset + f"# ... {n_checks} input check{'s' if n_checks > 1 else ''} left out ...")
+            continue
+        kept.extend(_wrap_line(line, width))
+    return "\n".join(kept).rstrip() + "\n"

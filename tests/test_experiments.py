@@ -120,6 +120,11 @@ def test_class_weighted_loss_raises_minority_recall(chapter_pool):
     assert none["imbalanced/accuracy"] > none["imbalanced/balanced_accuracy"] + 0.1
     recall = results["class-weighted loss"].extra["balanced/per_class_recall"]
     assert recall.shape == (8,) and np.all((recall >= 0) & (recall <= 1))
+    # The chapter's remark on am_tone (3 training clips, a twin with the same long-term spectrum):
+    # no strategy recognises more than one of its ten balanced-test clips.
+    am = chapter_pool.class_names.index("am_tone")
+    assert am in ex.MINORITY_CLASSES
+    assert all(r.extra["balanced/per_class_recall"][am] <= 0.1 for r in results.values())
 
 
 def test_run_imbalance_rejects_overlapping_test_set(pool):
@@ -197,9 +202,58 @@ def test_regularisation_narrows_the_gap(chapter_pool):
     assert augmented["gap"] < plain["gap"] - 0.05
     assert augmented["val_accuracy"] > plain["val_accuracy"] + 0.05
     assert results["no regularisation"].history.epochs_run == 40
+    # The chapter's reading of the curves: the training loss falls far below a validation loss that
+    # levels off (it is not restored: the last epoch's weights are kept).
+    history = results["no regularisation"].history
+    assert min(history.val_loss) > 10 * history.train_loss[-1]
+    assert history.val_loss[-1] < 1.05 * min(history.val_loss)
+    assert history.kept_epoch == 40 and history.best_epoch < 40
+    # ... and its caution: on one seed, the arms are within about two sampling errors of each other.
+    n_val = int(plain["n_val"])
+    assert n_val == 80
+    mean_val = np.mean([r.scores["val_accuracy"] for r in results.values()])
+    spread = max(r.scores["val_accuracy"] for r in results.values()) - min(r.scores["val_accuracy"] for r in results.values())
+    assert spread < 2 * ex.sampling_error(mean_val, n_val) + 1e-9
 
 
 def test_run_overfitting_checks_sample_rate(pool):
     data, features = pool
     with pytest.raises(ValueError, match="sample_rate"):
         ex.run_overfitting(data.waveforms[:4], data.labels[:4], features[:4], data.labels[:4], n_classes=4, sample_rate=16000, recipe=RECIPE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the numbers
+
+
+def test_percent_rounds_half_up_once_for_every_number():
+    assert ex.percent(0.6125) == 61.3 and ex.percent(0.7125) == 71.3  # f"{:.1f}" gives 61.3 and 71.2
+    assert ex.percent(float(torch.tensor(57 / 80, dtype=torch.float32))) == 71.3  # float32 noise ignored
+    assert ex.percent(0.05, 0) == 5.0 and ex.percent(1.0) == 100.0
+    with pytest.raises(ValueError, match="finite number"):
+        ex.percent(float("nan"))
+    with pytest.raises(ValueError, match="finite number"):
+        ex.percent("0.5")
+
+
+def test_sampling_error():
+    assert ex.sampling_error(0.75, 80) == pytest.approx((0.75 * 0.25 / 80) ** 0.5)
+    assert ex.sampling_error(1.0, 10) == 0.0
+    with pytest.raises(ValueError, match="positive number of examples"):
+        ex.sampling_error(0.5, 0)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        ex.sampling_error(1.5, 10)
+
+
+def test_code_without_docstring_keeps_the_work_and_drops_docstring_and_checks():
+    code = ex.code_without_docstring(ex.seed_standardize)
+    assert code.splitlines()[0].startswith("def seed_standardize(")
+    assert "return (features - features.mean()) / features.std()" in code  # the seed's formula is shown
+    assert '"""' not in code and "raise" not in code and "1 input check left out" in code
+    assert "raise TypeError" in ex.code_without_docstring(ex.seed_standardize, checks=True)
+    for function in (ex.band_statistics, ex.experiment_model, ex.group_overlap, ex.overfitting_demo):
+        code = ex.code_without_docstring(function)
+        assert max(len(line) for line in code.splitlines()) <= 88
+        compile(code, "<page>", "exec")  # still valid Python after wrapping
+    with pytest.raises(TypeError, match="function or class"):
+        ex.code_without_docstring(ex)
