@@ -351,6 +351,7 @@ class Isolation:
                     resource.setrlimit(which, (value, value))
 
         limit, message, tree, last_seen = "", "", set(), set()
+        runner: int | None = None
         with tempfile.TemporaryFile() as log:
             for folder in {writable, workdir}:
                 self.prepare_folder(folder)
@@ -371,8 +372,15 @@ class Isolation:
                         # the run's processes, and (no sandbox) the orphans this subreaper adopted from it
                         adopted = [pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before]
                         tree = {pid for pid in _descendants(table, [proc.pid, *adopted]) if table[pid][1] != "Z"}
-                        if tree:
-                            last_seen = tree
+                        if self.sandbox:
+                            # bubblewrap outside, bubblewrap as PID 1, and the runner (PID 1's first child:
+                            # learner code starts long after the first poll); the others are the run's own
+                            init = [pid for pid, (ppid, _) in table.items() if ppid == proc.pid]
+                            if runner is None and init:
+                                kids = [pid for pid, (ppid, _) in table.items() if ppid == init[0]]
+                                runner = min(kids) if len(kids) == 1 else None
+                            if runner in tree:
+                                last_seen = tree - {proc.pid, runner, *init}
                         if len(tree) > limits.max_processes + _SANDBOX_OWN_PROCESSES:
                             # the kernel's limit (RLIMIT_NPROC) does not bind root: this poll does
                             limit = "processes"
@@ -399,8 +407,8 @@ class Isolation:
             leftovers = _kill_group_and_tree(proc, me, before, reaper)
             if self.sandbox:
                 # The PID namespace ended with the run and took its processes along: count those that
-                # were running at the last poll besides bubblewrap's own and the notebook's process.
-                leftovers += max(0, len(last_seen) - _SANDBOX_OWN_PROCESSES)
+                # were running besides bubblewrap's own and the runner at the last poll while it ran.
+                leftovers += len(last_seen)
             size = log.seek(0, os.SEEK_END)
             log.seek(max(0, size - 2000))
             tail = log.read().decode("utf-8", "replace").strip()[-600:]
