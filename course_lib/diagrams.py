@@ -31,10 +31,11 @@ from torch import nn
 
 __all__ = ["stft_framing", "pipeline_diagram", "architecture_diagram", "transfer_diagram", "describe_module"]
 
-#: Smallest font size (points) any diagram uses: >= 10 px at the book's column width.
-MIN_FONT_PT = 10.0
-_FONT = 10.5
-_TITLE_FONT = 12.0
+#: Smallest font size (points) any diagram uses: 10 px where a 10-inch figure is shown in the
+#: book's 684-pixel column (measured at a 1280-pixel window).
+MIN_FONT_PT = 10.5
+_FONT = 11.0
+_TITLE_FONT = 12.5
 _LEARNS = "#f4a259"  # orange: weights that learn
 _FROZEN = "#9db4c8"  # grey-blue: weights that do not
 _STAGE_COLOURS = ("#dbe9f6", "#fde7c8")
@@ -523,7 +524,7 @@ def architecture_diagram(
 
     n_cols = len(models)
     col_w = width / n_cols
-    wrap = max(18, int(col_w * 11.5))
+    wrap = max(18, int(col_w * 10.8))
     labels = {title: ["\n".join(textwrap.wrap(describe_module(r["module"]), wrap)[:3]) for r in stages]
               for title, stages in measured.items()}
     most_lines = max(label.count("\n") + 2 for column in labels.values() for label in column)
@@ -573,8 +574,8 @@ def architecture_diagram(
     if show_formula:
         ax.text(width / 2, 0.7, ATTENTION_FORMULA, ha="center", va="center", fontsize=_TITLE_FONT + 1, gid="formula")
         ax.text(width / 2, 0.2,
-                "attention pooling: score every time step h_t, softmax over time (weights α_t ≥ 0 that sum to 1), "
-                "output their weighted average z",
+                "score each time step h_t; a softmax over time gives weights α_t ≥ 0 that sum to 1; "
+                "z is the weighted average",
                 ha="center", va="center", fontsize=_FONT, gid="formula-caption")
     fig.subplots_adjust(left=0.005, right=0.995, top=0.995, bottom=0.005)
     return fig
