@@ -46,6 +46,21 @@ def _as_labels(labels: Sequence[int] | torch.Tensor) -> torch.Tensor:
     return labels.long()
 
 
+def _part_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
+    """How many of a class's ``n`` items (or groups) go to test and to validation.
+
+    Rounded shares of ``n``; a class of three or more gets at least one in each non-zero part; the
+    test part is cut first, so validation never takes more than what is left.
+    """
+    n_test = int(round(n * test_fraction))
+    n_val = int(round(n * val_fraction))
+    if n >= 3:
+        n_test = max(n_test, 1) if test_fraction > 0 else 0
+        n_val = max(n_val, 1) if val_fraction > 0 else 0
+    n_test = min(n_test, n)
+    return n_test, min(n_val, n - n_test)
+
+
 def stratified_split(
     labels: Sequence[int] | torch.Tensor,
     *,
@@ -77,14 +92,7 @@ def stratified_split(
     for cls in torch.unique(labels).tolist():
         idx = (labels == cls).nonzero().flatten()
         idx = idx[torch.randperm(len(idx), generator=generator)]
-        n = len(idx)
-        n_test = int(round(n * test_fraction))
-        n_val = int(round(n * val_fraction))
-        if n >= 3:
-            n_test = max(n_test, 1) if test_fraction > 0 else 0
-            n_val = max(n_val, 1) if val_fraction > 0 else 0
-        n_test = min(n_test, n)
-        n_val = min(n_val, n - n_test)
+        n_test, n_val = _part_sizes(len(idx), val_fraction, test_fraction)
         parts["test"].append(idx[:n_test])
         parts["val"].append(idx[n_test : n_test + n_val])
         parts["train"].append(idx[n_test + n_val :])
@@ -233,14 +241,7 @@ def stratified_grouped_split(
     for cls in sorted(set(label_of.values())):
         keys = [g for g in members if label_of[g] == cls]
         keys = [keys[i] for i in torch.randperm(len(keys), generator=generator).tolist()]
-        n = len(keys)
-        n_test = int(round(n * test_fraction))
-        n_val = int(round(n * val_fraction))
-        if n >= 3:
-            n_test = max(n_test, 1) if test_fraction > 0 else 0
-            n_val = max(n_val, 1) if val_fraction > 0 else 0
-        n_test = min(n_test, n)
-        n_val = min(n_val, n - n_test)
+        n_test, n_val = _part_sizes(len(keys), val_fraction, test_fraction)
         for part, chosen in (("test", keys[:n_test]), ("val", keys[n_test : n_test + n_val]), ("train", keys[n_test + n_val :])):
             for g in chosen:
                 parts[part].extend(members[g])
