@@ -68,8 +68,9 @@ def test_book_page_collapses_solutions_and_is_executed_with_a_how_to_run_box(nam
     solution = nbformat.read(str(REPO / "solutions" / f"{name}.ipynb"), as_version=4)
     points = question_points(solution)
     assert points, "the solution has no questions"
-    for question, _task, value in points:
-        assert f"({question}) {value:g}" in box, f"the box does not give {question}'s {value:g} points"
+    for question, task, value in points:
+        assert task.startswith("Task "), f"{question} has no task heading in {name}"
+        assert f"{task} ({question}) {value:g}" in box, f"the box does not give {question}'s {value:g} points"
     assert f"{sum(p for _, _, p in points):g} in all" in box
     hidden = [c for c in page.cells if "hide-input" in c.metadata.get("tags", [])]
     assert len(hidden) >= 3, "every solution cell is collapsed behind a toggle"
@@ -91,13 +92,18 @@ def test_make_exercises_regenerates_the_same_bytes(tmp_path):
 
 def test_question_points_reads_the_configs_and_refuses_an_incomplete_one():
     nb = nbformat.v4.new_notebook()
+    # otter's order: the question cell first, its task heading inside it
     nb.cells = [
-        nbformat.v4.new_markdown_cell("## Task 1 — a mask"),
         nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q1\npoints: 8"),
-        nbformat.v4.new_markdown_cell("## Task 2 — another"),
+        nbformat.v4.new_markdown_cell("## Task 1 — a mask"),
+        nbformat.v4.new_raw_cell("# END QUESTION"),
         nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q2\npoints: 2.5"),
+        nbformat.v4.new_markdown_cell("## Task 2 — another"),
+        nbformat.v4.new_raw_cell("# END QUESTION"),
+        # a question with no heading of its own belongs to the task above it
+        nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q3\npoints: 1"),
     ]
-    assert question_points(nb) == [("q1", "Task 1", 8.0), ("q2", "Task 2", 2.5)]
-    nb.cells.append(nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q3"))
+    assert question_points(nb) == [("q1", "Task 1", 8.0), ("q2", "Task 2", 2.5), ("q3", "Task 2", 1.0)]
+    nb.cells.append(nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q4"))
     with pytest.raises(ValueError, match="points"):
         question_points(nb)

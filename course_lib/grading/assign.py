@@ -42,7 +42,7 @@ from .core import REPO_ROOT
 __all__ = ["source_digest", "build_learner_notebook", "build_book_page", "build_all", "GENERATOR_VERSION"]
 
 #: Bump when the output format changes (it is part of the freshness check).
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 _RAW_MARKER = re.compile(r"^\s*#\s*(ASSIGNMENT CONFIG|BEGIN|END)\b")
 _SOLUTION_BEGIN = re.compile(r"^\s*#\s*BEGIN SOLUTION\b")
@@ -114,19 +114,18 @@ _TASK_HEADING = re.compile(r"^##\s+(Task\s+\d+)\b", re.M)
 def question_points(nb) -> list[tuple[str, str, float]]:
     """``(question name, task heading, points)`` for each ``# BEGIN QUESTION`` of a solution notebook.
 
-    The task is the last ``## Task N`` heading above the question (``""`` when there is none). A
+    The task is the first ``## Task N`` heading inside the question (between its ``# BEGIN
+    QUESTION`` and the next question), else the last one above it; ``""`` when there is none. A
     question without ``name`` or ``points`` is an error naming it: the page would show wrong points.
     """
     import yaml
 
-    found = []
-    task = ""
-    for cell in nb.cells:
+    questions: list[tuple[int, dict]] = []
+    headings: list[tuple[int, str]] = []
+    for index, cell in enumerate(nb.cells):
         text = _src(cell)
         if cell.cell_type == "markdown":
-            headings = _TASK_HEADING.findall(text)
-            if headings:
-                task = headings[-1]
+            headings += [(index, heading) for heading in _TASK_HEADING.findall(text)]
         elif cell.cell_type == "raw" and _QUESTION_BEGIN.match(text):
             config = yaml.safe_load(text.split("\n", 1)[1] if "\n" in text else "") or {}
             if "name" not in config or "points" not in config:
@@ -134,7 +133,14 @@ def question_points(nb) -> list[tuple[str, str, float]]:
                     f"a '# BEGIN QUESTION' cell without name and points: {text!r}; "
                     "write them as 'name: qN' and 'points: P' lines"
                 )
-            found.append((str(config["name"]), task, float(config["points"])))
+            questions.append((index, config))
+    found = []
+    for k, (index, config) in enumerate(questions):
+        stop = questions[k + 1][0] if k + 1 < len(questions) else len(nb.cells)
+        inside = [heading for i, heading in headings if index < i < stop]
+        above = [heading for i, heading in headings if i < index]
+        task = inside[0] if inside else (above[-1] if above else "")
+        found.append((str(config["name"]), task, float(config["points"])))
     return found
 
 
