@@ -199,3 +199,26 @@ def test_verify_detects_an_edited_table(tmp_path):
     ok, message = verify_tables(tmp_path)
     assert not ok and "scores.json was changed" in message
     assert not list(tmp_path.glob(".scores*"))  # no temporary files left by the atomic writes
+
+
+def test_a_checkout_under_tmp_stays_visible_in_the_sandbox(monkeypatch):
+    """The sandbox's private /tmp must not hide a course environment or clone kept under /tmp."""
+    import tempfile
+
+    from course_lib.grading import sandbox
+
+    checkout = Path(tempfile.mkdtemp(prefix="course-clone-", dir="/tmp"))
+    try:
+        (checkout / "src").mkdir()
+        monkeypatch.setattr(sys, "path", [str(checkout), str(checkout / "src"), "/tmp", *sys.path])
+        shown = sandbox._paths_hidden_by_private_tmp()
+        assert str(checkout) in shown
+        assert str(checkout / "src") not in shown, "a folder inside a shown one is covered by it"
+        assert "/tmp" not in shown, "the whole of /tmp would undo the private /tmp"
+        argv = Isolation(True, "", None, ("bwrap",)).command(["python", "-V"], Path("/tmp/run"))
+        tmpfs_at = argv.index("/tmp", argv.index("--tmpfs"))
+        bind_at = argv.index(str(checkout))
+        assert argv[bind_at - 1] == "--ro-bind" and bind_at > tmpfs_at, "bound read-only, after the private /tmp"
+        assert argv.index("/tmp/run") > bind_at, "the run's own folder stays writable"
+    finally:
+        shutil.rmtree(checkout, ignore_errors=True)

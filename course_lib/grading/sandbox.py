@@ -183,6 +183,31 @@ def _reap(pids: Iterable[int]) -> None:
             pass
 
 
+_PRIVATE_IN_SANDBOX = ("/tmp", "/dev/shm")
+
+
+def _paths_hidden_by_private_tmp() -> list[str]:
+    """The folders a run needs (the Python environment, the course package's checkout, ``sys.path``)
+    that lie under ``/tmp`` or ``/dev/shm``, which the sandbox replaces by private, empty ones.
+
+    Outermost folders only (a folder inside another listed one is covered by it), sorted.
+    """
+    import course_lib
+
+    candidates = {sys.prefix, str(Path(course_lib.__file__).resolve().parents[1])}
+    candidates.update(p for p in sys.path if p)
+    hidden = set()
+    for candidate in candidates:
+        path = Path(candidate).resolve()
+        if not path.exists():
+            continue
+        for private in _PRIVATE_IN_SANDBOX:
+            if Path(private) in path.parents:  # never the whole of /tmp: that would undo the privacy
+                hidden.add(path)
+    outermost = [p for p in hidden if not any(q != p and q in p.parents for q in hidden)]
+    return sorted(str(p) for p in outermost)
+
+
 # --------------------------------------------------------------------------------------------------
 # The isolation of a batch.
 # --------------------------------------------------------------------------------------------------
@@ -294,9 +319,12 @@ class Isolation:
             extra = extra[:i] + extra[i + 2:]
             size = ["--size", str(memory_files_bytes)]
         w, rw = str(workdir), str(writable or workdir)
+        # The private /tmp and /dev/shm would hide a course environment or checkout kept there (a
+        # clone in /tmp): those folders are bound back, read-only, on top of the private ones.
+        shown = [arg for path in _paths_hidden_by_private_tmp() for arg in ("--ro-bind", path, path)]
         return [
             bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *size, "--tmpfs", "/tmp",
-            *size, "--tmpfs", "/dev/shm", "--bind", rw, rw, "--chdir", w,
+            *size, "--tmpfs", "/dev/shm", *shown, "--bind", rw, rw, "--chdir", w,
             "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--cap-drop", "ALL", *extra, "--die-with-parent", "--new-session", "--", *argv,
         ]
