@@ -26,7 +26,7 @@ from torch import nn
 
 from .attention_cnn import AttentionCNN
 from .audio_rnn import AudioRNN
-from .base import AttentionPool, AudioClassifier, pooled_length, spread_attention
+from .base import AttentionClassifier, AttentionPool, AudioClassifier, pooled_length, spread_attention
 from .crnn import CRNN
 from .simple_cnn import SimpleAudioClassifier
 
@@ -39,6 +39,7 @@ __all__ = [
     "ReceptiveField",
     "supports_attention",
     "AudioClassifier",
+    "AttentionClassifier",
     "AttentionPool",
     "SimpleAudioClassifier",
     "AttentionCNN",
@@ -84,7 +85,7 @@ def build_model(name: str, n_classes: int, n_mels: int, **kwargs) -> AudioClassi
 
 def supports_attention(model: nn.Module) -> bool:
     """Whether ``model(x, return_attention=True)`` returns ``(logits, attention)``."""
-    return isinstance(model, (AttentionCNN, AudioRNN, CRNN))
+    return bool(getattr(model, "returns_attention", False))
 
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:

@@ -5,17 +5,15 @@ Introduced in chapter 4 (``book/chapters/ch04_beyond_cnn.ipynb``); exercise 4 vi
 
 from __future__ import annotations
 
-from typing import overload, Literal
-
 import torch
 from torch import nn
 
-from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, conv_stack, spread_attention
+from .base import AttentionClassifier, AttentionPool, _check_dropout, _check_positive_int, conv_stack
 
 __all__ = ["AttentionCNN"]
 
 
-class AttentionCNN(AudioClassifier):
+class AttentionCNN(AttentionClassifier):
     """Convolution blocks, then attention pooling over time, then a small classifier.
 
     The blocks halve frequency every time but time only in the first ``n_time_pools`` blocks, so the
@@ -65,17 +63,6 @@ class AttentionCNN(AudioClassifier):
             nn.Linear(hidden, n_classes),
         )
 
-    @overload
-    def forward(self, x: torch.Tensor, return_attention: Literal[False] = ...) -> torch.Tensor: ...
-    @overload
-    def forward(self, x: torch.Tensor, return_attention: Literal[True]) -> tuple[torch.Tensor, torch.Tensor]: ...
-
-    def forward(self, x: torch.Tensor, return_attention: bool = False):
-        """Logits ``(batch, n_classes)``; with ``return_attention=True`` also attention ``(batch, frames)``."""
-        self.check_input(x)
-        frames = self.features(x.contiguous(memory_format=torch.channels_last)).mean(dim=2)  # (batch, C, T'): one vector per time step
-        pooled, weights = self.attention(frames)  # (batch, C), (batch, T')
-        logits = self.classifier(pooled)
-        if return_attention:
-            return logits, spread_attention(weights, self.time_stride, x.shape[-1])
-        return logits
+    def sequence(self, x: torch.Tensor) -> torch.Tensor:
+        """``(batch, 1, n_mels, frames)`` → ``(batch, C, T')``: the feature map averaged over frequency."""
+        return self.features(x.contiguous(memory_format=torch.channels_last)).mean(dim=2)

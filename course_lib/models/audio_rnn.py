@@ -5,13 +5,11 @@ Introduced in chapter 4 (``book/chapters/ch04_beyond_cnn.ipynb``).
 
 from __future__ import annotations
 
-from typing import Literal, overload
-
 import torch
 import torchaudio
 from torch import nn
 
-from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, channels_last, spread_attention
+from .base import AttentionClassifier, AttentionPool, _check_dropout, _check_positive_int, channels_last
 
 __all__ = ["AudioRNN", "FrameEncoder", "RegionPool"]
 
@@ -107,7 +105,7 @@ class FrameEncoder(nn.Module):
         return maps.permute(0, 3, 1, 2).reshape(batch, steps, filters * regions)  # (B, T', filters * regions)
 
 
-class AudioRNN(AudioClassifier):
+class AudioRNN(AttentionClassifier):
     """Treat the spectrogram as a sequence of frames: a frame encoder, a bidirectional LSTM, attention, a classifier.
 
     The LSTM reads the clip frame by frame; a :class:`FrameEncoder` first describes each frame (with
@@ -191,18 +189,8 @@ class AudioRNN(AudioClassifier):
             nn.Linear(hidden, n_classes),
         )
 
-    @overload
-    def forward(self, x: torch.Tensor, return_attention: Literal[False] = ...) -> torch.Tensor: ...
-    @overload
-    def forward(self, x: torch.Tensor, return_attention: Literal[True]) -> tuple[torch.Tensor, torch.Tensor]: ...
-
-    def forward(self, x: torch.Tensor, return_attention: bool = False):
-        """Logits ``(batch, n_classes)``; with ``return_attention=True`` also attention ``(batch, frames)``."""
-        self.check_input(x)
+    def sequence(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, 1, n_mels, T)`` → LSTM outputs ``(B, 2 * hidden, T')``."""
         sequence = self.encoder(x)  # (B, T', filters * freq_regions)
         outputs, _ = self.lstm(sequence)  # (B, T', 2 * hidden)
-        pooled, weights = self.attention(outputs.transpose(1, 2))  # (B, 2 * hidden), (B, T')
-        logits = self.classifier(pooled)
-        if return_attention:
-            return logits, spread_attention(weights, self.time_stride, x.shape[-1])
-        return logits
+        return outputs.transpose(1, 2)

@@ -11,11 +11,20 @@ apply ``softmax`` for probabilities; ``nn.CrossEntropyLoss`` takes them as they 
 from __future__ import annotations
 
 import math
+from typing import Literal, overload
 
 import torch
 from torch import nn
 
-__all__ = ["AudioClassifier", "AttentionPool", "pooled_length", "spread_attention", "conv_block", "conv_stack"]
+__all__ = [
+    "AudioClassifier",
+    "AttentionClassifier",
+    "AttentionPool",
+    "pooled_length",
+    "spread_attention",
+    "conv_block",
+    "conv_stack",
+]
 
 
 def pooled_length(length: int, factors: tuple[int, ...]) -> int:
@@ -52,10 +61,13 @@ class AudioClassifier(nn.Module):
         n_classes: number of classes (size of the logits).
         min_frames: the shortest input (frames) the model accepts: every time pooling must leave at
             least one frame.
+        returns_attention: whether ``forward(x, return_attention=True)`` returns
+            ``(logits, attention)`` (``True`` for every :class:`AttentionClassifier`).
     """
 
     n_mels: int
     n_classes: int
+    returns_attention: bool = False
     freq_pools: tuple[int, ...] = ()
     time_pools: tuple[int, ...] = ()
 
@@ -131,6 +143,48 @@ class AttentionPool(nn.Module):
         weights = torch.softmax(self.score(frames).squeeze(1), dim=-1)  # (batch, time), sums to 1
         pooled = torch.bmm(frames, weights.unsqueeze(-1)).squeeze(-1)  # (batch, channels)
         return pooled, weights
+
+
+class AttentionClassifier(AudioClassifier):
+    """Base class of the models that pool a sequence over time with :class:`AttentionPool`.
+
+    A subclass supplies :meth:`sequence` (input → one vector per internal time step) and sets
+    ``self.attention`` (an :class:`AttentionPool`) and ``self.classifier``; this class runs
+    ``check_input`` → ``sequence`` → attention pooling → :meth:`classify`, and maps the attention
+    back onto the input frames with :func:`spread_attention` when asked.
+
+    Shape:
+        ``(batch, 1, n_mels, frames)`` → logits ``(batch, n_classes)``; with ``return_attention=True``
+        also ``attention (batch, frames)``: one weight per **input** frame, non-negative, summing to 1.
+    """
+
+    returns_attention = True
+    attention: AttentionPool
+    classifier: nn.Module
+
+    def sequence(self, x: torch.Tensor) -> torch.Tensor:
+        """The checked input ``(batch, 1, n_mels, frames)`` → ``(batch, channels, time_steps)``."""
+        raise NotImplementedError(f"{type(self).__name__} must define sequence(x).")
+
+    def classify(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Pooled vectors ``(batch, channels)`` → logits ``(batch, n_classes)``."""
+        return self.classifier(pooled)
+
+    @overload
+    def forward(self, x: torch.Tensor, return_attention: Literal[False] = ...) -> torch.Tensor: ...
+    @overload
+    def forward(
+        self, x: torch.Tensor, return_attention: Literal[True]
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+    def forward(self, x: torch.Tensor, return_attention: bool = False):
+        """Logits ``(batch, n_classes)``; with ``return_attention=True`` also attention ``(batch, frames)``."""
+        self.check_input(x)
+        pooled, weights = self.attention(self.sequence(x))  # (B, C), (B, T')
+        logits = self.classify(pooled)
+        if return_attention:
+            return logits, spread_attention(weights, self.time_stride, x.shape[-1])
+        return logits
 
 
 def spread_attention(weights: torch.Tensor, stride: int, n_frames: int) -> torch.Tensor:

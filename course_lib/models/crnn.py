@@ -5,17 +5,15 @@ Introduced in chapter 4 (``book/chapters/ch04_beyond_cnn.ipynb``).
 
 from __future__ import annotations
 
-from typing import Literal, overload
-
 import torch
 from torch import nn
 
-from .base import AttentionPool, AudioClassifier, _check_dropout, _check_positive_int, conv_stack, pooled_length, spread_attention
+from .base import AttentionClassifier, AttentionPool, _check_dropout, _check_positive_int, conv_stack, pooled_length
 
 __all__ = ["CRNN"]
 
 
-class CRNN(AudioClassifier):
+class CRNN(AttentionClassifier):
     """Convolution blocks, a bidirectional GRU over time, attention pooling, a linear classifier.
 
     The blocks pool frequency by 2 each and time only in the first ``n_time_pools`` blocks. Their
@@ -70,20 +68,14 @@ class CRNN(AudioClassifier):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(2 * hidden, n_classes)
 
-    @overload
-    def forward(self, x: torch.Tensor, return_attention: Literal[False] = ...) -> torch.Tensor: ...
-    @overload
-    def forward(self, x: torch.Tensor, return_attention: Literal[True]) -> tuple[torch.Tensor, torch.Tensor]: ...
-
-    def forward(self, x: torch.Tensor, return_attention: bool = False):
-        """Logits ``(batch, n_classes)``; with ``return_attention=True`` also attention ``(batch, frames)``."""
-        self.check_input(x)
+    def sequence(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, 1, n_mels, T)`` → GRU outputs ``(B, 2 * hidden, T')``."""
         maps = self.features(x.contiguous(memory_format=torch.channels_last))  # (B, C, F', T')
         batch, channels, freq, time = maps.shape
         sequence = maps.permute(0, 3, 1, 2).reshape(batch, time, channels * freq)  # (B, T', C * F')
         outputs, _ = self.rnn(sequence)  # (B, T', 2 * hidden)
-        pooled, weights = self.attention(outputs.transpose(1, 2))  # (B, 2 * hidden), (B, T')
-        logits = self.classifier(self.dropout(pooled))
-        if return_attention:
-            return logits, spread_attention(weights, self.time_stride, x.shape[-1])
-        return logits
+        return outputs.transpose(1, 2)
+
+    def classify(self, pooled: torch.Tensor) -> torch.Tensor:
+        """``(B, 2 * hidden)`` → dropout → linear → logits ``(B, n_classes)``."""
+        return self.classifier(self.dropout(pooled))

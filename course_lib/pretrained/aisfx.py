@@ -69,7 +69,7 @@ import torch.nn.functional as F
 import torchaudio
 from torch import nn
 
-from .base import PretrainedEncoder, TrainMode
+from .base import PretrainedEncoder
 from .checkpoints import PretrainedWeightsError
 from .heads import PretrainedClassifier, extract_embeddings
 from .pooling import PoolingMethod
@@ -478,22 +478,8 @@ class AisfxClassifier(PretrainedClassifier):
     Shape: ``(batch, samples)`` or ``(batch, 1, samples)`` → ``(batch, n_classes)`` logits.
     """
 
-    def __init__(
-        self,
-        encoder: AisfxEncoder,
-        n_classes: int,
-        *,
-        mode: TrainMode = "frozen",
-        n_unfrozen: int = 1,
-        pooling: PoolingMethod = "mean",
-        hidden_features: int | None = None,
-        dropout: float = 0.1,
-    ) -> None:
-        if not isinstance(encoder, AisfxEncoder):
-            raise TypeError(f"encoder must be an AisfxEncoder, got {type(encoder).__name__}.")
-        super().__init__(
-            encoder, n_classes, mode=mode, n_unfrozen=n_unfrozen, pooling=pooling, hidden_features=hidden_features, dropout=dropout
-        )
+    encoder_type = AisfxEncoder
+    defaults = {**PretrainedClassifier.defaults, "hidden_features": None}
 
 
 def load_aisfx_encoder(

@@ -31,11 +31,10 @@ import torch
 from torch import nn
 
 from ..audio_io import seconds_to_samples
-from .base import PretrainedEncoder, TrainMode
+from .base import PretrainedEncoder
 from .checkpoints import PretrainedWeightsError, load_state_dict_file
 from .heads import PretrainedClassifier
 from .inputs import prepare_waveforms
-from .pooling import PoolingMethod
 
 if TYPE_CHECKING:  # pragma: no cover
     import torchcrepe
@@ -290,19 +289,5 @@ class CrepeClassifier(PretrainedClassifier):
         ``(batch, samples)`` or ``(batch, 1, samples)`` → ``(batch, n_classes)`` logits.
     """
 
-    def __init__(
-        self,
-        encoder: CrepeEncoder,
-        n_classes: int,
-        *,
-        mode: TrainMode = "frozen",
-        n_unfrozen: int = 1,
-        pooling: PoolingMethod = "mean_std",
-        hidden_features: int | None = 128,
-        dropout: float = 0.1,
-    ) -> None:
-        if not isinstance(encoder, CrepeEncoder):
-            raise TypeError(f"encoder must be a CrepeEncoder, got {type(encoder).__name__}.")
-        super().__init__(
-            encoder, n_classes, mode=mode, n_unfrozen=n_unfrozen, pooling=pooling, hidden_features=hidden_features, dropout=dropout
-        )
+    encoder_type = CrepeEncoder
+    defaults = {**PretrainedClassifier.defaults, "pooling": "mean_std"}

@@ -11,6 +11,8 @@ Introduced in chapter 5 (``book/chapters/ch05_pretrained_models.ipynb``).
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -61,21 +63,42 @@ class ClassificationHead(nn.Module):
         return self.net(embeddings)
 
 
+class _Default:
+    """Marks an argument left out: the classifier class's own default applies (see ``defaults``)."""
+
+    def __repr__(self) -> str:
+        return "<class default>"
+
+
+#: An argument of :class:`PretrainedClassifier` that was not given (``defaults`` decides).
+DEFAULT: Any = _Default()
+
+
 class PretrainedClassifier(nn.Module):
     """A pretrained encoder, pooling over valid frames, and a classification head.
+
+    Subclasses for one encoder (:class:`~course_lib.pretrained.crepe.CrepeClassifier`, …) set
+    only the class attributes ``encoder_type`` (the encoder class they take) and ``defaults``
+    (their own defaults of ``n_unfrozen``, ``pooling``, ``hidden_features`` and ``dropout``).
 
     Args:
         encoder: a :class:`~course_lib.pretrained.base.PretrainedEncoder` (wav2vec 2.0, CREPE).
         n_classes: number of classes.
         mode: the encoder's train mode: ``"frozen"``, ``"partial"`` or ``"full"``.
-        n_unfrozen: for ``"partial"``, how many top encoder blocks learn.
-        pooling: ``"mean"``, ``"max"`` or ``"mean_std"`` over valid frames.
-        hidden_features, dropout: the head's size (see :class:`ClassificationHead`).
+        n_unfrozen: for ``"partial"``, how many top encoder blocks learn (default 1).
+        pooling: ``"mean"`` (default), ``"max"`` or ``"mean_std"`` over valid frames.
+        hidden_features, dropout: the head's size (see :class:`ClassificationHead`; default 128
+            and 0.1).
 
     Shape:
         ``forward(waveforms (batch, samples), lengths (batch,) samples) -> (batch, n_classes)``;
         ``waveforms`` may also be ``(batch, 1, samples)``, as the course's datasets give them.
     """
+
+    #: The encoder class this classifier takes.
+    encoder_type: ClassVar[type[PretrainedEncoder]] = PretrainedEncoder
+    #: Defaults of the keyword arguments left out.
+    defaults: ClassVar[dict[str, Any]] = {"n_unfrozen": 1, "pooling": "mean", "hidden_features": 128, "dropout": 0.1}
 
     def __init__(
         self,
@@ -83,18 +106,31 @@ class PretrainedClassifier(nn.Module):
         n_classes: int,
         *,
         mode: TrainMode = "frozen",
-        n_unfrozen: int = 1,
-        pooling: PoolingMethod = "mean",
-        hidden_features: int | None = 128,
-        dropout: float = 0.1,
+        n_unfrozen: int = DEFAULT,
+        pooling: PoolingMethod = DEFAULT,
+        hidden_features: int | None = DEFAULT,
+        dropout: float = DEFAULT,
     ) -> None:
         super().__init__()
-        if not isinstance(encoder, PretrainedEncoder):
-            raise TypeError(f"encoder must be a PretrainedEncoder (Wav2Vec2Encoder, CrepeEncoder), got {type(encoder).__name__}.")
+        if not isinstance(encoder, self.encoder_type):
+            raise TypeError(f"encoder must be {self._expected_encoder()}, got {type(encoder).__name__}.")
+        given = {"n_unfrozen": n_unfrozen, "pooling": pooling, "hidden_features": hidden_features, "dropout": dropout}
+        options = {**PretrainedClassifier.defaults, **self.defaults}
+        options.update({name: value for name, value in given.items() if value is not DEFAULT})
         self.encoder = encoder
-        self.pooling = pooling
-        self.head = ClassificationHead(pooled_dim(encoder.output_dim, pooling), n_classes, hidden_features, dropout)
-        self.encoder.set_train_mode(mode, n_unfrozen)
+        self.pooling = options["pooling"]
+        self.head = ClassificationHead(
+            pooled_dim(encoder.output_dim, self.pooling), n_classes, options["hidden_features"], options["dropout"]
+        )
+        self.encoder.set_train_mode(mode, options["n_unfrozen"])
+
+    @classmethod
+    def _expected_encoder(cls) -> str:
+        """``"a CrepeEncoder"``, ``"an AisfxEncoder"``: what ``encoder`` must be, for error messages."""
+        name = cls.encoder_type.__name__
+        if cls.encoder_type is PretrainedEncoder:
+            name += " (Wav2Vec2Encoder, CrepeEncoder)"
+        return f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
 
     def set_train_mode(self, mode: TrainMode, n_unfrozen: int = 1) -> "PretrainedClassifier":
         """Change which encoder weights learn (the head always learns)."""

@@ -33,10 +33,9 @@ import torch
 import torchaudio
 from torch import nn
 
-from .base import PretrainedEncoder, TrainMode
+from .base import PretrainedEncoder
 from .checkpoints import PretrainedWeightsError, hub_checkpoint_dir
 from .heads import PretrainedClassifier
-from .pooling import PoolingMethod
 
 __all__ = [
     "SSL_BUNDLES",
@@ -329,22 +328,8 @@ class Wav2Vec2Classifier(PretrainedClassifier):
         model = Wav2Vec2Classifier.from_bundle(n_classes=10, bundle="WAV2VEC2_BASE", layer=6)
     """
 
-    def __init__(
-        self,
-        encoder: Wav2Vec2Encoder,
-        n_classes: int,
-        *,
-        mode: TrainMode = "frozen",
-        n_unfrozen: int = 2,
-        pooling: PoolingMethod = "mean",
-        hidden_features: int | None = 256,
-        dropout: float = 0.1,
-    ) -> None:
-        if not isinstance(encoder, Wav2Vec2Encoder):
-            raise TypeError(f"encoder must be a Wav2Vec2Encoder, got {type(encoder).__name__}.")
-        super().__init__(
-            encoder, n_classes, mode=mode, n_unfrozen=n_unfrozen, pooling=pooling, hidden_features=hidden_features, dropout=dropout
-        )
+    encoder_type = Wav2Vec2Encoder
+    defaults = {**PretrainedClassifier.defaults, "n_unfrozen": 2, "hidden_features": 256}
 
     @classmethod
     def from_bundle(
