@@ -35,6 +35,8 @@ __all__ = [
     "inference_time_per_clip",
     "top_confusions",
     "describe_confusions",
+    "Mistake",
+    "confident_mistakes",
 ]
 
 
@@ -368,3 +370,53 @@ def describe_confusions(matrix, class_names: Sequence[str], *, k: int = 3, unit:
     if rest:
         text += f"; {rest} more {unit}{'' if rest == 1 else 's'} in {len(cells) - k} other cell{'' if len(cells) - k == 1 else 's'}"
     return text
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One misclassified clip (see :func:`confident_mistakes`).
+
+    Attributes:
+        index: position of the clip in the evaluated set (the order of ``Predictions``).
+        true: its true class index.
+        predicted: the class the model gave it.
+        confidence: the probability the model gave ``predicted`` (0–1).
+    """
+
+    index: int
+    true: int
+    predicted: int
+    confidence: float
+
+
+def confident_mistakes(predictions: Predictions, *, k: int | None = None) -> list[Mistake]:
+    """The misclassified clips worth listening to: the most confident mistake of each confused pair.
+
+    For every (true class, predicted class) pair that occurs among the mistakes, the clip the model
+    was surest about is kept; pairs are then ordered by that confidence, highest first (ties: by the
+    clip's index), so the list is deterministic and no pair appears twice.
+
+    Args:
+        predictions: from :func:`predict` or ``evaluate(...).predictions``, with labels.
+        k: keep the first ``k`` (``None``: one per confused pair).
+
+    Returns:
+        A list of :class:`Mistake`, empty when every clip is right.
+
+    Introduced in chapter 2, where the mistakes are heard (``course_lib.plots.mistakes_grid``).
+    """
+    if not isinstance(predictions, Predictions):
+        raise TypeError(f"confident_mistakes expects Predictions (from predict or evaluate), got {type(predictions).__name__}.")
+    if predictions.labels is None:
+        raise ValueError("confident_mistakes needs labelled predictions: predict on (input, label) pairs.")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+        raise ValueError(f"k must be a positive integer or None, got {k!r}.")
+    best: dict[tuple[int, int], Mistake] = {}
+    for i in np.flatnonzero(predictions.labels != predictions.predictions).tolist():
+        m = Mistake(index=i, true=int(predictions.labels[i]), predicted=int(predictions.predictions[i]),
+                    confidence=float(predictions.probabilities[i, predictions.predictions[i]]))
+        kept = best.get((m.true, m.predicted))
+        if kept is None or m.confidence > kept.confidence:  # equal confidence: the lower index stays
+            best[(m.true, m.predicted)] = m
+    ordered = sorted(best.values(), key=lambda m: (-m.confidence, m.index))
+    return ordered[:k]

@@ -95,3 +95,90 @@ def test_training_figures():
     with pytest.raises(ValueError, match="empty"):
         plot_history(History())
     plt.close("all")
+
+
+def test_history_figure_has_whole_epoch_ticks_and_readable_text_at_column_width():
+    from course_lib.plots import rendered_px
+
+    n = 14
+    history = History(epoch=list(range(1, n + 1)), train_loss=np.linspace(2, 1, n).tolist(),
+                      train_accuracy=np.linspace(0.2, 0.9, n).tolist(), val_loss=np.linspace(2, 1.1, n).tolist(),
+                      val_accuracy=np.linspace(0.2, 0.8, n).tolist(), lr=np.linspace(1e-4, 3e-3, n).tolist(),
+                      best_epoch=n)
+    fig = plot_history(history)
+    fig.canvas.draw()
+    for ax in fig.axes:  # every panel draws epochs, the learning-rate panel included
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), (ax.get_ylabel(), ticks)
+    legend = fig.axes[0].get_legend()
+    assert legend is not None and "best epoch (14)" in [t.get_text() for t in legend.get_texts()]
+    assert min(rendered_px(fig, t.get_fontsize()) for t in legend.get_texts()) >= 10
+    tick_labels = [t for ax in fig.axes for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    assert min(rendered_px(fig, t.get_fontsize()) for t in tick_labels) >= 10
+    assert fig.get_figwidth() * 100 >= 700  # at least the column's width: shown at full width
+    plt.close("all")
+
+
+def _predictions(labels, probabilities):
+    from course_lib.evaluation import Predictions
+
+    probs = np.asarray(probabilities, dtype=float)
+    return Predictions(labels=np.asarray(labels), predictions=probs.argmax(axis=1), probabilities=probs)
+
+
+def test_confident_mistakes_keeps_the_surest_mistake_of_each_confused_pair():
+    from course_lib.evaluation import Mistake, confident_mistakes
+
+    p = _predictions(
+        [0, 0, 0, 1, 2, 2, 1],
+        [[0.9, 0.1, 0.0],   # right
+         [0.3, 0.7, 0.0],   # 0 -> 1 at 0.7
+         [0.1, 0.8, 0.1],   # 0 -> 1 at 0.8: the surest of the pair
+         [0.6, 0.4, 0.0],   # 1 -> 0 at 0.6
+         [0.0, 0.1, 0.9],   # right
+         [0.95, 0.0, 0.05],  # 2 -> 0 at 0.95
+         [0.6, 0.4, 0.0]],  # 1 -> 0 at 0.6 again: a tie, the lower index (3) stays
+    )
+    got = confident_mistakes(p)
+    assert got == [Mistake(5, 2, 0, 0.95), Mistake(2, 0, 1, 0.8), Mistake(3, 1, 0, 0.6)]
+    assert confident_mistakes(p, k=2) == got[:2]
+    assert confident_mistakes(_predictions([0, 1], [[0.9, 0.1], [0.2, 0.8]])) == []
+    with pytest.raises(ValueError, match="labelled"):
+        confident_mistakes(_predictions([0], [[1.0, 0.0]]).__class__(None, np.array([0]), np.array([[1.0, 0.0]])))
+    with pytest.raises(ValueError, match="positive integer"):
+        confident_mistakes(p, k=0)
+
+
+def test_mistakes_grid_plays_the_misclassified_clips_own_audio():
+    import base64
+    import io
+    import re
+    import wave
+
+    from course_lib.evaluation import confident_mistakes
+    from course_lib.plots import mistakes_grid
+
+    sr = 8000
+    g = torch.Generator().manual_seed(0)
+    waves = torch.randn(4, sr // 2, generator=g) * 0.1
+    waves[2, : sr // 4] = 0.0  # clip 2: silent first half, so its audio is recognisable
+    p = _predictions([0, 1, 1, 2], [[0.9, 0.1, 0.0], [0.8, 0.2, 0.0], [0.1, 0.3, 0.6], [0.0, 0.0, 1.0]])
+    mistakes = confident_mistakes(p)
+    html = mistakes_grid(mistakes, waves, NAMES, sr, notes=["a.wav", "b.wav", "c.wav", "d.wav"],
+                         caption="mistakes").data
+    assert html.count("<tr>") == 1 + 2
+    assert "<th>true class</th><th>predicted</th><th>confidence</th>" in html
+    assert html.index("rain</b>") < html.index("c.wav")  # first row: rain taken for dog at 80 %
+    assert "80 %" in html and "60 %" in html and "siren" in html
+    players = re.findall(r'src="data:audio/wav;base64,([^"]+)"', html)
+    assert len(players) == 2
+    with wave.open(io.BytesIO(base64.b64decode(players[1]))) as w:  # second row: clip 2
+        assert w.getframerate() == sr and w.getnframes() == sr // 2
+        samples = np.frombuffer(w.readframes(sr // 2), dtype=np.int16)
+    assert np.all(samples[: sr // 4] == 0) and np.any(samples[sr // 4 :] != 0)
+    with pytest.raises(ValueError, match="at least one mistake"):
+        mistakes_grid([], waves, NAMES, sr)
+    with pytest.raises(ValueError, match="outside the 2 waveforms"):
+        mistakes_grid(mistakes, waves[:2], NAMES, sr)
+    with pytest.raises(ValueError, match="one note per clip"):
+        mistakes_grid(mistakes, waves, NAMES, sr, notes=["x"])
