@@ -10,6 +10,11 @@ Python traceback in an output; no empty widget box. Every chapter notebook must 
 figure, and a player where its code makes one. Following links from the front page must
 reach every chapter and exercise. Screenshots land in ``book/_build/screenshots/``.
 
+Every toc page also meets the page rules of issue 16 point 6 (``tests/page_rules.py``): no code
+or output block scrolls sideways at a 1280 px window, no output or prose shows a path of the
+building machine, no warning or stderr output, and (from the notebook sources, no browser
+needed) no visible glue/prose-building plumbing and no code line over 88 characters.
+
 Without Chromium, Node.js or ``node_modules/playwright-core`` the tests skip and say how to
 install them; with ``COURSE_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.
 ``COURSE_BOOK_HTML=DIR`` checks an already built site instead of building one.
@@ -30,6 +35,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+import page_rules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BOOK_DIR = REPO_ROOT / "book"
@@ -214,6 +221,125 @@ def test_other_pages_are_offline_and_error_free(report):
     problems = {key: _problems(found) for key, found in others.items()}
     problems = {key: found for key, found in problems.items() if found}
     assert not problems, json.dumps(problems, indent=1)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.docname for p in PAGES])
+@pytest.mark.book
+def test_page_shows_no_plumbing(report, page):
+    """Issue 16 point 6 on the rendered page: nothing scrolls sideways at 1280 px, no path of the
+    building machine, no warning."""
+    found = _page(report, page)
+    violations = page_rules.check_browser_page(page.html, found)
+    assert not violations, (
+        f"{len(violations)} page-rule violation(s) on {page.html} (screenshot: {found.get('screenshot')}):\n"
+        + "\n".join(map(str, violations))
+    )
+
+
+NOTEBOOK_PAGES = [p for p in PAGES if p.source is not None and p.source.suffix == ".ipynb"]
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=[p.docname for p in NOTEBOOK_PAGES])
+def test_notebook_hides_its_plumbing(page):
+    """Issue 16 point 6 on the notebook source (no build, no browser): no visible cell that only
+    glues values or builds prose strings, no glue(...) in plain sight, no code line over 88."""
+    rel = page.source.relative_to(REPO_ROOT)
+    violations = page_rules.check_notebook_file(page.source, str(rel))
+    source = rel
+    if rel.parts[:2] == ("book", "exercises"):  # generated: the fix goes into the solution
+        source = Path("solutions") / rel.name
+    assert not violations, (
+        f"{len(violations)} page-rule violation(s) in {rel} (edit {source}"
+        + (", then `make exercises`" if source != rel else "")
+        + f"; check one notebook: `.venv/bin/python tests/page_rules.py {source}`):\n"
+        + "\n".join(map(str, violations))
+    )
+
+
+# A page with one violation of each rule the browser measures or reads, and a clean page: the
+# checker must find every one on the first and nothing on the second (no book build needed).
+_RULE_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>
+<link rel="icon" href="data:,"><style>
+article {{ width: 700px; font-family: monospace; }} pre {{ overflow-x: auto; font-size: 14px; }}
+</style></head><body><article class="bd-article"><h1>{title}</h1><h2>Section A</h2>
+<p>Some prose{prose}.</p>
+<div class="cell docutils container"><div class="cell_input docutils container">
+<div class="highlight"><pre>x = compute()
+{code}</pre></div></div>
+<div class="cell_output docutils container">
+<div class="output stream highlight-myst-ansi notranslate"><div class="highlight"><pre>{out}</pre></div></div>
+{stderr}{table}</div></div>
+<details class="hide above-input"><summary>Show code</summary><div class="cell docutils container">
+<div class="cell_input docutils container"><div class="highlight"><pre>y = 1{folded}</pre></div></div>
+</div></details>
+</article></body></html>"""
+
+
+def _rule_page(title: str, bad: bool) -> str:
+    wide = "w" * 300
+    return _RULE_PAGE.format(
+        title=title,
+        prose=f" saved to {REPO_ROOT}/book/x.wav" if bad else "",
+        code=f"print('{wide}')" if bad else "print(x)",
+        out=("loaded /root/.cache/torch/hub/checkpoints/m.pt\nUserWarning: converting a tensor"
+             if bad else "loaded m.pt"),
+        stderr=('<div class="output stderr highlight-myst-ansi notranslate"><div class="highlight">'
+                "<pre>/tmp/ipykernel_1/1.py:3: some message</pre></div></div>") if bad else "",
+        table=(f"<div class=\"output text_html\"><table><tr><td>{' '.join(['cell'] * 200)}</td>"
+               "<td>" + "x" * 400 + "</td></tr></table></div>") if bad else "",
+        folded=f"\n# {wide}" if bad else "",
+    )
+
+
+def test_checker_finds_each_rule_violation_on_a_tiny_page(tmp_path):
+    """check_pages.mjs + page_rules on two hand-made pages: every rule fires on the bad page,
+    none on the good one (so the rules cannot pass silently on the book)."""
+    reason = _unavailable()
+    if reason:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"COURSE_REQUIRE_BROWSER is set but the browser test cannot run: {reason}")
+        pytest.skip(reason)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(
+        '<!DOCTYPE html><html><head><link rel="icon" href="data:,"></head><body>'
+        '<article class="bd-article"><a href="bad.html">bad</a> <a href="good.html">good</a>'
+        "</article></body></html>")
+    (site / "bad.html").write_text(_rule_page("Bad", bad=True))
+    (site / "good.html").write_text(_rule_page("Good", bad=False))
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = {"base": f"http://127.0.0.1:{server.server_address[1]}/", "start": "index.html",
+              "pages": ["bad.html", "good.html"], "chromium": _chromium(),
+              "screenshots": str(tmp_path / "shots"), "report": str(tmp_path / "report.json")}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    try:
+        result = subprocess.run(["node", str(CHECKER), str(tmp_path / "config.json")], cwd=REPO_ROOT,
+                                capture_output=True, text=True, timeout=300)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    pages = json.loads((tmp_path / "report.json").read_text())["pages"]
+    literals = page_rules.machine_path_literals()
+    bad = page_rules.check_browser_page("bad.html", pages["bad.html"], literals)
+    good = page_rules.check_browser_page("good.html", pages["good.html"], literals)
+    assert good == [], "\n".join(map(str, good))
+    rules = {}
+    for violation in bad:
+        rules.setdefault(violation.rule, []).append(violation)
+    # The wide code line (shown and folded), the wide table: three blocks that scroll or overflow.
+    wide = pages["bad.html"]["wide"]
+    assert len(wide) == 3, json.dumps(wide, indent=1)
+    assert any("table" in w["element"] or "text_html" in w["element"] for w in wide), wide
+    assert len(rules.get("long code line", [])) == 2 and len(rules.get("wide output", [])) == 1, bad
+    assert all("cell" in v.where and "Section A" in v.where for v in rules["long code line"]), bad
+    paths = " ".join(v.detail for v in rules["machine path"])
+    assert "/root/.cache/torch" in paths and "/tmp/ipykernel_1" in paths and str(REPO_ROOT) in paths, paths
+    warnings = " ".join(v.detail for v in rules["warning"])
+    assert "stderr output" in warnings and "UserWarning" in warnings, warnings
+    assert pages["bad.html"]["screenshot"] and Path(pages["bad.html"]["screenshot"]).is_file()
 
 
 CHAPTER_NOTEBOOKS = [p for p in PAGES if p.is_chapter_notebook]

@@ -7,6 +7,9 @@
 //
 // CONFIG: {"base": "http://127.0.0.1:PORT/", "start": "index.html", "pages": ["index.html", ...],
 //          "chromium": "/usr/bin/chromium", "screenshots": "DIR", "report": "FILE.json"}
+// Each page's findings include `wide` (code and output blocks that scroll sideways or run past
+// the column at this 1280 px window), `outputTexts` (each output's text, stderr marked) and `prose`
+// (the text outside cells): tests/page_rules.py applies the page rules to these texts.
 // The report maps each visited page to its findings, and lists every page reached by
 // following links from `start` (so the test can check that navigation reaches each chapter).
 
@@ -98,6 +101,64 @@ async function inspect(page) {
       }
     }
 
+    // Page rules (issue 16 point 6, "No plumbing on the page"; tests/page_rules.py). Folded
+    // blocks (hide-input <details>, toggled admonitions) are opened while measuring, so a wide
+    // line behind a toggle counts too, and folded back before the screenshot.
+    const cells = [...article.querySelectorAll('div.cell')];
+    const headingBefore = (el) => {
+      let heading = '';
+      for (const h of article.querySelectorAll('h1, h2, h3, h4')) {
+        // eslint-disable-next-line no-bitwise
+        if (h.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING) heading = h.textContent;
+        else break;
+      }
+      return heading.replace(/#$/, '').trim().slice(0, 60);
+    };
+    const describe = (el) => {
+      const cell = el.closest('div.cell');
+      const section = headingBefore(el);
+      if (!cell) return `${el.tagName.toLowerCase()} block in section "${section}"`;
+      const input = cell.querySelector('.cell_input pre');
+      const first = input ? (input.textContent.split('\n').find((l) => l.trim()) || '').trim() : '';
+      const part = el.closest('.cell_output') ? 'output' : 'code';
+      const code = first ? ` (\`${first.length > 50 ? `${first.slice(0, 47)}...` : first}\`)` : ' (input hidden)';
+      return `cell ${cells.indexOf(cell) + 1} of the page${code}, its ${part}, in section "${section}"`;
+    };
+    const opened = [...article.querySelectorAll('details:not([open])')];
+    opened.forEach((d) => { d.open = true; });
+    const unhidden = [...article.querySelectorAll('.toggle-hidden')];
+    unhidden.forEach((el) => el.classList.remove('toggle-hidden'));
+    const articleRight = article.getBoundingClientRect().right;
+    const wide = [];
+    const wideSeen = new Set();
+    const blocks = article.querySelectorAll(
+      'div.highlight pre, .cell_output pre, .cell_output .output, .cell_output table, .cell_output img');
+    for (const el of blocks) {
+      if (wideSeen.has(el.closest('.cell_output > *') || el)) continue;
+      const overflow = el.scrollWidth - el.clientWidth;
+      const beyond = el.getBoundingClientRect().right - articleRight;
+      if (el.clientWidth > 0 && (overflow > 1 || beyond > 1)) {
+        wideSeen.add(el.closest('.cell_output > *') || el);
+        const longest = (el.tagName === 'PRE' ? el.textContent.split('\n') : [''])
+          .reduce((a, b) => (b.length > a.length ? b : a), '');
+        wide.push({ where: describe(el), element: `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`,
+                    scrollWidth: el.scrollWidth, clientWidth: el.clientWidth,
+                    pastColumn: Math.round(Math.max(beyond, 0)), longestLine: longest.slice(0, 140),
+                    longestChars: longest.length });
+      }
+    }
+    // Output texts (each output of each cell), and the prose, for tests/page_rules.py to read.
+    const outputTexts = [...article.querySelectorAll('.cell_output > *')].map((el) => ({
+      where: describe(el),
+      stderr: el.matches('.stderr, .output_stderr') || !!el.querySelector('.stderr, .output_stderr'),
+      text: el.textContent.slice(0, 20000),
+    }));
+    const prose = [...article.querySelectorAll('p, li, dd, td, th, .admonition')]
+      .filter((el) => !el.closest('div.cell'))
+      .map((el) => el.textContent).join('\n').slice(0, 200000);
+    unhidden.forEach((el) => el.classList.add('toggle-hidden'));
+    opened.forEach((d) => { d.open = false; });
+
     // Widget views that no manager will draw (offline_book replaces them with a note).
     const emptyWidgets = document.querySelectorAll(
       'script[type="application/vnd.jupyter.widget-view+json"]').length;
@@ -109,7 +170,7 @@ async function inspect(page) {
       title: document.title,
       h1: (document.querySelector('h1') || {}).textContent || '',
       figures, brokenImages, audio, rawMath, mathErrors, mathCount: mathNodes.length,
-      tracebacks: [...tracebacks], emptyWidgets, links, navLinks,
+      tracebacks: [...tracebacks], emptyWidgets, links, navLinks, wide, outputTexts, prose,
     };
   });
 }
