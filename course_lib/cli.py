@@ -203,18 +203,51 @@ def _usable_splits(root: Path, args: argparse.Namespace):
     return scan_folder_dataset(root, seed=args.seed, exclude=[path for path, _ in bad])
 
 
-def train_command(args: argparse.Namespace) -> dict:
-    """Run ``train`` with parsed arguments; return the metrics written to ``metrics.json``."""
+#: The metrics of a split that ``metrics.json`` keeps (``evaluate(...).metrics`` holds more).
+_SUMMARY_KEYS = ("accuracy", "balanced_accuracy", "macro_precision", "macro_recall", "macro_f1",
+                 "weighted_precision", "weighted_recall", "weighted_f1", "n_examples", "per_class", "confusion_matrix")
+
+
+def _summary(metrics: dict) -> dict:
+    """The :data:`_SUMMARY_KEYS` of one split's metrics."""
+    return {k: metrics[k] for k in _SUMMARY_KEYS}
+
+
+def _write_run_outputs(out: Path, metrics: dict, history, confusion, class_names: list[str], model_name: str, root: Path) -> None:
+    """Write a run's ``metrics.json``, ``history.json``, ``history.png`` and ``confusion_matrix.png`` into ``out``.
+
+    Args:
+        out: the run folder (exists).
+        metrics: what ``metrics.json`` holds.
+        history: the :class:`~course_lib.training.History` of the training shown.
+        confusion: the test confusion matrix ``(n_classes, n_classes)`` counts.
+        class_names: names of the classes, in label order.
+        model_name: the model's name in the plot titles.
+        root: the dataset folder (its name is in the history plot's title).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import torch
 
+    from .plots import plot_confusion_matrix, plot_history
+
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    history.save_json(out / "history.json")
+    fig = plot_history(history, title=f"{model_name} on {root.name}")
+    fig.savefig(out / "history.png", dpi=110)
+    plt.close(fig)
+    ax = plot_confusion_matrix(confusion, class_names, normalize=True, title=f"test set ({model_name})")
+    ax.figure.tight_layout()
+    ax.figure.savefig(out / "confusion_matrix.png", dpi=110)
+    plt.close(ax.figure)
+
+
+def train_command(args: argparse.Namespace) -> dict:
+    """Run ``train`` with parsed arguments; return the metrics written to ``metrics.json``."""
     from .datasets import AudioFileDataset, scan_folder_dataset
     from .evaluation import evaluate
     from .models import build_model, count_parameters
-    from .plots import plot_confusion_matrix, plot_history
     from .seeding import seed_everything
     from .training import fit, select_device
 
@@ -295,11 +328,6 @@ def train_command(args: argparse.Namespace) -> dict:
     result = evaluate(model, parts["test"], class_names)
     val_result = evaluate(model, parts["val"], class_names) if parts["val"] is not None else None
 
-    def summary(metrics: dict) -> dict:
-        keys = ("accuracy", "balanced_accuracy", "macro_precision", "macro_recall", "macro_f1",
-                "weighted_precision", "weighted_recall", "weighted_f1", "n_examples", "per_class", "confusion_matrix")
-        return {k: metrics[k] for k in keys}
-
     metrics = {
         "model": args.model,
         "classes": class_names,
@@ -314,19 +342,11 @@ def train_command(args: argparse.Namespace) -> dict:
         "features": settings,
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "patience": args.patience,
                      "augment": not args.no_augment, "seed": args.seed, "device": str(select_device(args.device))},
-        "test": summary(result.metrics),
-        "val": summary(val_result.metrics) if val_result is not None else None,
+        "test": _summary(result.metrics),
+        "val": _summary(val_result.metrics) if val_result is not None else None,
         "checkpoint": checkpoint.name,
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    history.save_json(out / "history.json")
-    fig = plot_history(history, title=f"{args.model} on {root.name}")
-    fig.savefig(out / "history.png", dpi=110)
-    plt.close(fig)
-    ax = plot_confusion_matrix(result.confusion_matrix, class_names, normalize=True, title=f"test set ({args.model})")
-    ax.figure.tight_layout()
-    ax.figure.savefig(out / "confusion_matrix.png", dpi=110)
-    plt.close(ax.figure)
+    _write_run_outputs(out, metrics, history, result.confusion_matrix, class_names, args.model, root)
 
     print()
     print(f"Trained {args.model} for {history.epochs_run} epoch(s) in {train_time:.1f} s; best epoch {history.best_epoch}"
@@ -340,19 +360,9 @@ def train_command(args: argparse.Namespace) -> dict:
     return metrics
 
 
-_SUMMARY_KEYS = ("accuracy", "balanced_accuracy", "macro_precision", "macro_recall", "macro_f1",
-                 "weighted_precision", "weighted_recall", "weighted_f1", "n_examples", "per_class", "confusion_matrix")
-
-
 def transfer_train_command(args: argparse.Namespace, splits, duration_s: float) -> dict:
     """``train --encoder``: a head on a pretrained encoder's embeddings (and ``--fine-tune``); see :mod:`course_lib.transfer`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .evaluation import evaluate
-    from .plots import plot_confusion_matrix, plot_history
     from .pretrained.aisfx import AISFX_SAMPLE_RATE, CREDIT
     from .training import select_device
     from .transfer import train_transfer
@@ -412,25 +422,16 @@ def transfer_train_command(args: argparse.Namespace, splits, duration_s: float) 
         "n_files": {k: len(splits.part(k)[0]) for k in ("train", "val", "test")},
         "skipped_files": list(getattr(args, "skipped_files", [])),
         "n_used": {k: len(v) for k, v in result.kept.items()},
-        "skipped_files": list(getattr(args, "skipped_files", [])),
         "features": settings,
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "patience": args.patience,
                      "head": args.head, "fine_tune": args.fine_tune, "seed": args.seed,
                      "device": str(select_device(args.device))},
-        "test": {k: test.metrics[k] for k in _SUMMARY_KEYS},
-        "val": {k: val.metrics[k] for k in _SUMMARY_KEYS} if val is not None else None,
+        "test": _summary(test.metrics),
+        "val": _summary(val.metrics) if val is not None else None,
         "head_only": head_only,
         "checkpoint": checkpoint.name,
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    history.save_json(out / "history.json")
-    fig = plot_history(history, title=f"{model_name} on {root.name}")
-    fig.savefig(out / "history.png", dpi=110)
-    plt.close(fig)
-    ax = plot_confusion_matrix(test.confusion_matrix, class_names, normalize=True, title=f"test set ({model_name})")
-    ax.figure.tight_layout()
-    ax.figure.savefig(out / "confusion_matrix.png", dpi=110)
-    plt.close(ax.figure)
+    _write_run_outputs(out, metrics, history, test.confusion_matrix, class_names, model_name, root)
 
     print()
     print(f"Embedded {sum(len(v) for v in result.kept.values())} files in {result.embed_time_s:.1f} s; head trained in "

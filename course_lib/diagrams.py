@@ -29,6 +29,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from torch import nn
 
+from .models import run_with_hooks
+
 __all__ = ["stft_framing", "pipeline_diagram", "architecture_diagram", "transfer_diagram", "describe_module"]
 
 #: Smallest font size (points) any diagram uses: 10 px where a 10-inch figure is shown in the
@@ -444,27 +446,18 @@ def _stages(model: nn.Module) -> list[tuple[str, nn.Module]]:
 def _measure_stages(model: nn.Module, x: torch.Tensor) -> list[dict]:
     """Run ``model`` once and record, in call order, each stage's input and output shape and parameters."""
     records: list[dict] = []
-    hooks = []
-    for name, stage in _stages(model):
-        def hook(module, inputs, output, name=name):
-            out = output[0] if isinstance(output, tuple) else output
-            first = inputs[0] if inputs else None
-            records.append({
-                "name": name, "module": module,
-                "in": tuple(first.shape) if isinstance(first, torch.Tensor) else None,
-                "out": tuple(out.shape) if isinstance(out, torch.Tensor) else None,
-                "params": sum(p.numel() for p in module.parameters()),
-            })
-        hooks.append(stage.register_forward_hook(hook))
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
+
+    def record(name: str, module: nn.Module, inputs: tuple, output) -> None:
+        out = output[0] if isinstance(output, tuple) else output
+        first = inputs[0] if inputs else None
+        records.append({
+            "name": name, "module": module,
+            "in": tuple(first.shape) if isinstance(first, torch.Tensor) else None,
+            "out": tuple(out.shape) if isinstance(out, torch.Tensor) else None,
+            "params": sum(p.numel() for p in module.parameters()),
+        })
+
+    run_with_hooks(model, x, _stages(model), record)
     seen, ordered = set(), []
     for r in records:  # a stage called twice is drawn once
         if r["name"] not in seen:

@@ -18,8 +18,8 @@ when called with ``return_attention=True``.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -35,6 +35,7 @@ __all__ = [
     "build_model",
     "count_parameters",
     "layer_shapes",
+    "run_with_hooks",
     "receptive_field",
     "ReceptiveField",
     "supports_attention",
@@ -93,6 +94,40 @@ def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
+def run_with_hooks(
+    model: nn.Module,
+    x: torch.Tensor,
+    modules: Iterable[tuple[str, nn.Module]],
+    record: Callable[[str, nn.Module, tuple, Any], None],
+) -> None:
+    """Run ``model`` once on ``x`` and call ``record(name, module, inputs, output)`` each time one of ``modules`` runs.
+
+    The model is run in eval mode without gradients, and left in the mode it was in; the hooks are
+    removed afterwards, also when the forward pass fails.
+
+    Args:
+        model: any ``nn.Module``.
+        x: an input batch, e.g. ``(1, 1, n_mels, frames)``.
+        modules: ``(name, module)`` pairs of submodules of ``model`` to watch.
+        record: called after each watched module's forward, in call order.
+    """
+    hooks = []
+    for name, module in modules:
+        def hook(module: nn.Module, inputs: tuple, output, name: str = name) -> None:
+            record(name, module, inputs, output)
+
+        hooks.append(module.register_forward_hook(hook))
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+
+
 def layer_shapes(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, tuple[int, ...]]]:
     """Run ``model`` on ``x`` and record the output shape of every leaf layer, in call order.
 
@@ -109,26 +144,14 @@ def layer_shapes(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, tupl
     Introduced in chapter 2.
     """
     records: list[tuple[str, str, tuple[int, ...]]] = []
-    hooks = []
-    names = OrderedDict((module, name) for name, module in model.named_modules())
 
-    def hook(module: nn.Module, _inputs, output) -> None:
+    def record(name: str, module: nn.Module, _inputs: tuple, output) -> None:
         out = output[0] if isinstance(output, tuple) else output
         if isinstance(out, torch.Tensor):
-            records.append((names[module], type(module).__name__, tuple(out.shape)))
+            records.append((name, type(module).__name__, tuple(out.shape)))
 
-    for module in names:
-        if module is not model and not list(module.children()):
-            hooks.append(module.register_forward_hook(hook))
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
+    leaves = [(name, module) for name, module in model.named_modules() if module is not model and not list(module.children())]
+    run_with_hooks(model, x, leaves, record)
     return records
 
 
