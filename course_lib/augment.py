@@ -568,6 +568,7 @@ def mixup(
     n_classes: int,
     *,
     alpha: float = 0.4,
+    lam: float | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mixup (Zhang et al., 2018): mix every example with another one of the batch, and its label too.
@@ -585,6 +586,8 @@ def mixup(
         labels: ``(batch,)`` class indices, or ``(batch, n_classes)`` class probabilities.
         n_classes: number of classes.
         alpha: the Beta distribution's parameter, > 0.
+        lam: one fixed weight in [0, 1] for every example instead of the Beta draws (to hear
+            or test one mix); the partners are still drawn.
         generator: random source (the Beta draws use a NumPy generator seeded from it).
 
     Returns:
@@ -604,6 +607,8 @@ def mixup(
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
     alpha = _check_positive_finite(alpha, "alpha", "use e.g. 0.2-0.4.")
+    if lam is not None and not (isinstance(lam, (int, float)) and 0.0 <= lam <= 1.0):
+        raise ValueError(f"lam must be a weight in [0, 1] or None (draw it), got {lam!r}.")
     if not isinstance(labels, torch.Tensor):
         raise TypeError(f"labels must be a tensor, got {type(labels).__name__}.")
     if labels.shape == (batch,) and not torch.is_floating_point(labels):
@@ -624,8 +629,11 @@ def mixup(
     partner = torch.empty_like(order)
     partner[order] = order.roll(-1)  # order[k] is mixed with order[k + 1]: one cycle, no self-pairs
     seed = int(torch.randint(0, 2**62, (1,), generator=generator))
-    lam = torch.from_numpy(np.random.default_rng(seed).beta(alpha, alpha, size=batch))
-    lam = lam.to(device=inputs.device, dtype=inputs.dtype)
+    if lam is None:
+        weights = torch.from_numpy(np.random.default_rng(seed).beta(alpha, alpha, size=batch))
+    else:
+        weights = torch.full((batch,), float(lam))
+    lam = weights.to(device=inputs.device, dtype=inputs.dtype)
     partner = partner.to(inputs.device)
     lam_x = lam.view(batch, *([1] * (inputs.ndim - 1)))
     mixed = lam_x * inputs + (1 - lam_x) * inputs[partner]

@@ -203,3 +203,22 @@ def test_augmentation_table_one_row_per_version_on_one_level():
         augmentation_table([], SR)
     with pytest.raises(ValueError, match="not finite"):
         augmentation_table([("x", "y", torch.full((1, 100), float("nan")))], SR)
+
+
+def test_mixup_with_a_fixed_weight_and_the_spread_of_its_draws():
+    a, b = torch.ones(1, 10), torch.zeros(1, 10)
+    mixed, targets = mixup(torch.stack([a, b]), torch.tensor([0, 1]), 2, lam=0.6,
+                           generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(mixed[0], torch.full((1, 10), 0.6))
+    assert torch.allclose(mixed[1], torch.full((1, 10), 0.4))
+    assert torch.allclose(targets, torch.tensor([[0.6, 0.4], [0.4, 0.6]]))
+    with pytest.raises(ValueError, match=r"lam must be a weight in \[0, 1\].*got 1.5"):
+        mixup(torch.stack([a, b]), torch.tensor([0, 1]), 2, lam=1.5)
+    # Beta(alpha, alpha) draws: a small alpha puts most weights near 0 or 1, alpha = 1 is uniform
+    labels = torch.arange(2000)  # every example its own class: its weight is t[i, i]
+    for alpha, low, high in ((0.2, 0.55, 0.75), (1.0, 0.17, 0.23)):
+        _, t = mixup(torch.zeros(2000, 1), labels, 2000, alpha=alpha,
+                     generator=torch.Generator().manual_seed(2))
+        weight = t.diagonal()
+        lopsided = (torch.maximum(weight, 1 - weight) > 0.9).float().mean().item()
+        assert low < lopsided < high
