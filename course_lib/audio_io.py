@@ -35,6 +35,7 @@ __all__ = [
     "AudioInfo",
     "SUPPORTED_EXTENSIONS",
     "audio_info",
+    "check_not_truncated",
     "load_audio",
     "save_audio",
     "to_mono",
@@ -129,6 +130,21 @@ def audio_info(path: PathLike) -> AudioInfo:
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise _decode_error(path, err) from None
     return AudioInfo(path, int(info.samplerate), int(info.channels), int(info.frames), str(info.subtype))
+
+
+def check_not_truncated(path: PathLike) -> None:
+    """Raise when a file's data chunk is shorter than its header says, without decoding it.
+
+    libsndfile's header log names the shortfall (see :data:`_TRUNCATED_DATA`); reading it costs a
+    header read, so a dataset can check every file when it is built.
+
+    Raises:
+        AudioFileError: the file is truncated (``problem`` says so).
+    """
+    with sf.SoundFile(str(path)) as handle:
+        truncated = _TRUNCATED_DATA.search(handle.extra_info)
+    if truncated:
+        raise AudioFileError(path, "is truncated (its data chunk is shorter than its header says).")
 
 
 def load_audio(path: PathLike, *, allow_empty: bool = False) -> tuple[torch.Tensor, int]:

@@ -27,6 +27,8 @@ import torch
 import torchaudio
 from torch import nn
 
+from ._progress import progress as _progress
+
 __all__ = [
     "WINDOWS",
     "frame_count",
@@ -35,6 +37,7 @@ __all__ = [
     "MFCCFeatures",
     "standardize",
     "Standardize",
+    "compute_features",
 ]
 
 
@@ -289,3 +292,93 @@ class Standardize(nn.Module):
 
     def extra_repr(self) -> str:
         return f"eps={self.eps}"
+
+
+# --------------------------------------------------------------------------------------------
+# Features of many waveforms, in batches (the per-batch step is shared with course_lib.data.cache).
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+
+
+def _module_device(module: nn.Module) -> torch.device:
+    """Where a module's parameters / buffers live (the CPU for a module without any)."""
+    tensors = list(module.parameters()) + list(module.buffers())
+    return tensors[0].device if tensors else torch.device("cpu")
+
+def compute_features(
+    waveforms: torch.Tensor,
+    feature: nn.Module,
+    *,
+    batch_size: int = 64,
+    standardize: bool = True,
+    progress: bool = False,
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
+    """Compute features for a whole set of waveforms, in batches, without gradients.
+
+    Args:
+        waveforms: ``(N, channels, samples)`` float tensor (e.g. ``SyntheticDataset.waveforms``).
+        feature: a feature module mapping ``(batch, channels, samples)`` to
+            ``(batch, channels, n_bins, frames)``, e.g. :class:`course_lib.features.LogMelSpectrogram`.
+        batch_size: clips per batch (memory grows with it; 64 one-second clips need a few MB).
+        standardize: standardise each example to zero mean and unit variance
+            (:func:`course_lib.features.standardize`; a silent clip becomes zeros, never NaN).
+        progress: show a tqdm progress bar.
+        device: where to compute (default: where ``feature`` lives); the result is on the CPU.
+
+    Returns:
+        ``(N, channels, n_bins, frames)`` float32 on the CPU.
+
+    Raises:
+        ValueError: a wrong shape, an empty set, or NaN in the result (the message names the clips).
+    """
+    if not isinstance(waveforms, torch.Tensor) or not torch.is_floating_point(waveforms):
+        raise TypeError(f"compute_features expects a float tensor of waveforms, got {type(waveforms).__name__}.")
+    if waveforms.ndim != 3:
+        raise ValueError(
+            f"compute_features expects waveforms shaped (N, channels, samples), got {tuple(waveforms.shape)}. "
+            "Fix: stack clips with torch.stack and give each a channel axis ((1, samples) for mono)."
+        )
+    if waveforms.shape[0] == 0:
+        raise ValueError("compute_features got an empty set of waveforms (N = 0).")
+    _check_batch_size(batch_size)
+    if not isinstance(feature, nn.Module):
+        raise TypeError(f"feature must be an nn.Module (e.g. LogMelSpectrogram), got {type(feature).__name__}.")
+    if device is None:
+        device = _module_device(feature)
+    feature = feature.to(device)
+    was_training = feature.training
+    feature.eval()
+    outputs: list[torch.Tensor] = []
+    starts = range(0, waveforms.shape[0], batch_size)
+    try:
+        for start in _progress(starts, total=len(starts), desc="features", enabled=progress):
+            outputs.append(_features_of_batch(waveforms[start : start + batch_size], feature, standardize, device))
+    finally:
+        feature.train(was_training)
+    result = torch.cat(outputs)
+    bad = (~torch.isfinite(result)).flatten(1).any(dim=1).nonzero().flatten().tolist()
+    if bad:
+        raise ValueError(f"compute_features: NaN or infinite features for clip(s) {bad[:10]}; check those waveforms.")
+    return result
+
+
+# features.standardize is shadowed by the keyword argument of compute_features.
+_standardize = standardize
+
+
+def _features_of_batch(batch: torch.Tensor, feature: nn.Module, standardize: bool, device: torch.device) -> torch.Tensor:
+    """``feature`` (already in eval mode) on one batch, without gradients; standardised; float32 on the CPU."""
+    with torch.no_grad():  # thread-local: every worker thread enters it itself
+        out = feature(batch.to(device))
+    if out.ndim != 4:
+        raise ValueError(
+            f"the feature module {type(feature).__name__} returned shape {tuple(out.shape)} for a batch "
+            f"{tuple(batch.shape)}; compute_features needs (batch, channels, n_bins, frames)."
+        )
+    if standardize:
+        out = _standardize(out)
+    return out.float().cpu()

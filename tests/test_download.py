@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_lib import download as dl
+from course_lib.data import download as dl
 from course_lib.download import (
     DownloadError,
     RemoteArchive,

@@ -248,7 +248,7 @@ def test_in_flight_batches_are_bounded(monkeypatch):
     import threading
     import time
 
-    from course_lib import pipeline
+    from course_lib.data import decode
 
     lock, running, peak = threading.Lock(), [0], [0]
 
@@ -270,7 +270,7 @@ def test_in_flight_batches_are_bounded(monkeypatch):
         return run
 
     results = []
-    for value in pipeline._in_threads([make(i) for i in range(20)], workers=2):
+    for value in decode._in_threads([make(i) for i in range(20)], workers=2):
         results.append(value)
         assert len(submitted) <= len(results) + 3  # at most workers + 1 ahead of the consumer
     assert results == list(range(20)) and peak[0] <= 2

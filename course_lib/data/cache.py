@@ -1,0 +1,252 @@
+"""Features of audio files computed once, in batches and threads, and kept on disk.
+
+Step 2 of the data pipeline of chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``).
+:func:`cached_features` decodes each file once (:mod:`course_lib.data.decode`), computes the
+features a batch of clips at a time without gradients (the per-batch step of
+:func:`course_lib.features.compute_features`) and standardises them → ``(N, 1, n_mels, frames)``.
+:class:`FeatureCache` keeps them on disk, keyed by the file (path, size, modification time) and the
+feature parameters (:func:`feature_signature`), so a second run skips the work and a changed file
+or parameter recomputes exactly what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._progress import progress as _progress
+from ..features import _check_batch_size, _features_of_batch, _module_device
+from .decode import _check_clip_settings, _check_workers, _in_threads, _load_chunk, report_skipped
+
+__all__ = ["feature_signature", "FeatureCache", "cached_features"]
+
+
+def _describe(module: nn.Module) -> object:
+    """A JSON-able description of a feature module: its class, public settings and buffers' hashes."""
+    settings: dict[str, object] = {"class": f"{type(module).__module__}.{type(module).__qualname__}"}
+    for key, value in sorted(vars(module).items()):
+        if key.startswith("_") or key == "training":
+            continue
+        if isinstance(value, (int, float, str, bool, type(None))):
+            settings[key] = value
+        elif isinstance(value, (tuple, list)) and all(isinstance(v, (int, float, str, bool)) for v in value):
+            settings[key] = list(value)
+    for name, child in module.named_children():
+        settings[f"child:{name}"] = _describe(child)
+    for name, buffer in module.named_buffers(recurse=False):
+        settings[f"buffer:{name}"] = hashlib.sha256(buffer.detach().cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
+    return settings
+
+
+def feature_signature(feature: nn.Module, **settings: object) -> str:
+    """A short hash of everything that determines the features: the module's parameters and ``settings``.
+
+    Two feature modules with the same class and settings (sample rate, n_fft, hop, n_mels, window
+    and filterbank buffers, ...) give the same signature; changing any of them changes it.
+    ``settings`` adds what happens before the module (target sample rate, duration, crop,
+    standardisation).
+    """
+    description = {"feature": _describe(feature), "settings": {k: settings[k] for k in sorted(settings)}}
+    text = json.dumps(description, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _file_key(path: Path) -> str:
+    stat = path.stat()
+    text = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+class FeatureCache:
+    """Features of single files kept on disk, keyed by the file and the feature parameters.
+
+    The key of a file is a hash of its absolute path, size and modification time; the folder of
+    a feature configuration is its :func:`feature_signature`. So:
+
+    * a second run with the same files and parameters reads the stored tensors (no decoding);
+    * a file that changed (new size or modification time) gets a new key and is recomputed;
+    * changed feature parameters (another ``n_mels``, hop, sample rate, ...) use another folder.
+
+    Each entry is a NumPy ``.npy`` file (written and read about twice as fast as ``torch.save``, and
+    loaded with ``allow_pickle=False``: never code). Entries are written atomically (a temporary
+    file, then a rename), so an interrupted run never
+    leaves a half-written entry; an unreadable entry is recomputed with a warning. Several threads
+    may write at once (:func:`cached_features` does).
+
+    Args:
+        root: the cache folder (created on demand).
+    """
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.hits = 0
+        self.misses = 0
+
+    def entry_path(self, path: str | os.PathLike, signature: str) -> Path:
+        """Where the features of ``path`` under ``signature`` are stored."""
+        return self.root / signature / f"{_file_key(Path(path))}.npy"
+
+    def get(self, path: str | os.PathLike, signature: str) -> torch.Tensor | None:
+        """The cached tensor, or ``None`` when absent or unreadable."""
+        return self.read_entry(self.entry_path(path, signature))
+
+    def put(self, path: str | os.PathLike, signature: str, value: torch.Tensor) -> Path:
+        """Store ``value`` atomically and return the entry's path."""
+        return self.write_entry(self.entry_path(path, signature), value)
+
+    @staticmethod
+    def read_entry(entry: Path) -> torch.Tensor | None:
+        """The tensor stored at ``entry`` (from :meth:`entry_path`), or ``None`` when absent or unreadable."""
+        if not entry.exists():
+            return None
+        try:
+            # allow_pickle=False: an entry holds plain numbers, never code.
+            value = torch.from_numpy(np.load(entry, allow_pickle=False))
+        except Exception as err:  # noqa: BLE001 - any unreadable entry is recomputed
+            warnings.warn(f"feature cache entry {entry} is unreadable ({type(err).__name__}); recomputing it.", stacklevel=3)
+            return None
+        return value
+
+    @staticmethod
+    def write_entry(entry: Path, value: torch.Tensor) -> Path:
+        """Store ``value`` at ``entry`` atomically (safe when several threads write the same entry)."""
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f"{entry.name}.tmp{os.getpid()}-{threading.get_ident()}")
+        with open(tmp, "wb") as handle:
+            np.save(handle, value.detach().cpu().numpy(), allow_pickle=False)
+        os.replace(tmp, entry)
+        return entry
+
+
+def cached_features(
+    paths: Sequence[str | os.PathLike],
+    feature: nn.Module,
+    *,
+    sample_rate: int,
+    duration_s: float,
+    crop: str = "center",
+    standardize: bool = True,
+    cache: FeatureCache | str | os.PathLike | None = None,
+    batch_size: int = 16,
+    on_error: str = "skip",
+    progress: bool = False,
+    workers: int | None = None,
+) -> tuple[torch.Tensor, list[int]]:
+    """Features for a list of files, computed once and (optionally) cached on disk.
+
+    Files already in the cache are read from it. The others are processed ``batch_size`` files at a
+    time, by ``workers`` threads at once: decode, mono, cut to length, resample (soxr), features of
+    the whole batch without gradients (the per-batch step of :func:`compute_features`), standardise,
+    store in the cache. Decoding, resampling and the FFTs release the GIL, so the threads really run
+    in parallel, and only about ``workers + 1`` batches of waveforms are in memory at any time. One
+    more thread writes the cache entries meanwhile; all are on disk when the function returns.
+
+    Args:
+        paths: audio files.
+        feature: the feature module (e.g. ``LogMelSpectrogram(sample_rate=sample_rate, ...)``); it is
+            put in ``eval()`` mode while it works and its mode is restored afterwards.
+        sample_rate: rate the files are resampled to, Hz (must match the feature module's).
+        duration_s: clip length, seconds.
+        crop: how to fix the length (``"center"`` or ``"start"``).
+        standardize: standardise each example.
+        cache: a :class:`FeatureCache` or a folder for one; ``None`` keeps everything in memory.
+        batch_size: clips per feature batch (one task for a thread). On a CPU, batches beyond
+            8–16 clips of a few seconds make the FFTs *slower* (the data no longer fit the caches).
+        on_error: ``"skip"`` (one warning listing the undecodable files) or ``"raise"``.
+        progress: a tqdm progress bar over the batches.
+        workers: threads (default :func:`default_workers`: the CPU cores, at most 4).
+
+    Returns:
+        ``(features, kept)``: ``(len(kept), 1, n_bins, frames)`` float32 and the indices into
+        ``paths`` that were kept.
+
+    Raises:
+        ValueError: the feature module's rate differs from ``sample_rate``; no file could be used;
+            NaN or infinite features (the message names the files).
+    """
+    module_rate = getattr(feature, "sample_rate", None)
+    if module_rate is not None and int(module_rate) != int(sample_rate):
+        raise ValueError(
+            f"the feature module expects {module_rate} Hz but the clips are resampled to {sample_rate} Hz; "
+            "pass the same rate to both."
+        )
+    if not isinstance(feature, nn.Module):
+        raise TypeError(f"feature must be an nn.Module (e.g. LogMelSpectrogram), got {type(feature).__name__}.")
+    _check_clip_settings(on_error, crop)
+    _check_batch_size(batch_size)
+    workers = _check_workers(workers)
+    if cache is not None and not isinstance(cache, FeatureCache):
+        cache = FeatureCache(cache)
+    signature = feature_signature(
+        feature, sample_rate=int(sample_rate), duration_s=float(duration_s), crop=crop, standardize=bool(standardize)
+    )
+    results: dict[int, torch.Tensor] = {}
+    todo: list[int] = []
+    entries: dict[int, Path] = {}
+    for i, path in enumerate(paths):
+        if cache is not None and Path(path).exists():
+            entries[i] = cache.entry_path(path, signature)
+            hit = cache.read_entry(entries[i])
+            if hit is not None:
+                results[i] = hit
+                cache.hits += 1
+                continue
+        todo.append(i)
+
+    device = _module_device(feature)
+
+    def task(chunk: list[int]) -> tuple[list[int], torch.Tensor | None, list[str]]:
+        waveforms, local, skipped = _load_chunk(
+            [paths[i] for i in chunk], sample_rate=sample_rate, duration_s=duration_s, crop=crop, on_error=on_error
+        )
+        if waveforms is None:
+            return [], None, skipped
+        indices = [chunk[j] for j in local]
+        feats = _features_of_batch(waveforms, feature, standardize, device)
+        bad = (~torch.isfinite(feats)).flatten(1).any(dim=1).nonzero().flatten().tolist()
+        if bad:
+            names = ", ".join(str(paths[indices[j]]) for j in bad[:5])
+            raise ValueError(f"NaN or infinite features for {len(bad)} file(s): {names}. Check those files.")
+        return indices, feats, skipped
+
+    chunks = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
+    skipped: list[str] = []
+    was_training = feature.training
+    feature.eval()
+    # Cache entries are written by one more thread while the workers compute: file-system calls
+    # release the GIL and mostly wait on the kernel, so they overlap with the arithmetic.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="course-lib-cache") if cache is not None and chunks else None
+    writes: list[Future] = []
+    try:
+        if writer is not None:
+            (cache.root / signature).mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+        done = _in_threads([lambda chunk=chunk: task(chunk) for chunk in chunks], workers)
+        for indices, feats, missed in _progress(done, total=len(chunks), desc="features", enabled=progress):
+            skipped.extend(missed)
+            for j, index in enumerate(indices):
+                results[index] = feats[j]  # type: ignore[index]
+                if writer is not None:
+                    writes.append(writer.submit(FeatureCache.write_entry, entries[index], feats[j]))
+            if cache is not None:
+                cache.misses += len(indices)
+        for write in writes:
+            write.result()  # an error while writing (a full disk, no permission) is raised here
+    finally:
+        feature.train(was_training)
+        if writer is not None:
+            writer.shutdown(wait=True, cancel_futures=True)
+    report_skipped(skipped, stacklevel=2)
+    kept = sorted(results)
+    if not kept:
+        raise ValueError(f"none of the {len(paths)} files could be turned into features; see the warning above.")
+    return torch.stack([results[i] for i in kept]), kept
