@@ -24,11 +24,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._checks import check_int
 from .evaluation import EvaluationResult, evaluate
 from .models import build_model, count_parameters
 from .pipeline import FeatureDataset
 from .recipe import RECOMMENDED, Recipe
-from .seeding import seed_everything
+from .runtime import seed_everything, select_device
 from .splits import Split
 from .training import History, TrainConfig, fit
 
@@ -197,8 +198,7 @@ def run_seed(
     """
     import dataclasses
 
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    check_int(seed, "seed", minimum=0)
     split = task.split(seed)
     for part in ("train", "val", "test"):
         if len(getattr(split, part)) == 0:
@@ -278,22 +278,18 @@ def run_seeds(
     Returns:
         One :class:`SeedRun` per (task, model, seed), in loop order, each with its trained model.
     """
-    from .training import select_device
-
     task_list = [tasks] if isinstance(tasks, ClassificationTask) else list(tasks)
     if not task_list:
         raise ValueError("tasks is empty: give at least one ClassificationTask.")
     seeds = list(seeds)
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds!r}.")
-    for seed in seeds:
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seeds must be non-negative integers, got {seed!r}.")
+    for i, seed in enumerate(seeds):
+        check_int(seed, f"seeds[{i}]", minimum=0)
     model_names = list(model_names)
     if not model_names:
         raise ValueError("model_names is empty: name at least one model.")
-    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
-        raise ValueError(f"processes must be a positive integer, got {processes!r}.")
+    check_int(processes, "processes", minimum=1)
     kwargs = dict(model_kwargs or {})
     plan = [(t, name, seed) for t in range(len(task_list)) for name in model_names for seed in seeds]
     if processes == 1 or len(plan) == 1 or select_device(config.device).type != "cpu":

@@ -26,6 +26,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from ._checks import check_fraction, check_int
 from .augment import SpecAugment
 from .features import LogMelSpectrogram
 from .training import TrainConfig
@@ -82,17 +83,14 @@ class Recipe:
     training: TrainConfig = field(default_factory=_recommended_training)
 
     def __post_init__(self) -> None:
-        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) or self.sample_rate < 4000:
-            raise ValueError(f"Recipe.sample_rate must be an integer >= 4000 Hz, got {self.sample_rate!r}.")
-        if isinstance(self.n_mels, bool) or not isinstance(self.n_mels, int) or self.n_mels < 16:
-            raise ValueError(f"Recipe.n_mels must be an integer >= 16, got {self.n_mels!r}.")
+        check_int(self.sample_rate, "sample_rate", minimum=4000, owner="Recipe", unit="Hz")
+        check_int(self.n_mels, "n_mels", minimum=16, owner="Recipe")
         if not 0 < self.hop_s <= self.window_s:
             raise ValueError(f"Recipe needs 0 < hop_s <= window_s seconds, got hop_s={self.hop_s}, window_s={self.window_s}.")
         if not 0 <= self.f_min_hz < self.sample_rate / 2:
             raise ValueError(f"Recipe.f_min_hz must lie in [0, {self.sample_rate / 2}) Hz, got {self.f_min_hz}.")
         for name in ("freq_mask_fraction", "time_mask_fraction"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"Recipe.{name} must be in [0, 1), got {getattr(self, name)!r}.")
+            check_fraction(getattr(self, name), name, owner="Recipe")
 
     @property
     def hop_length(self) -> int:
@@ -130,8 +128,7 @@ class Recipe:
 
     def augmentation(self, n_frames: int) -> SpecAugment:
         """SpecAugment sized for spectrograms of ``n_mels`` bands and ``n_frames`` frames (training set only)."""
-        if isinstance(n_frames, bool) or not isinstance(n_frames, int) or n_frames < 1:
-            raise ValueError(f"n_frames must be a positive integer, got {n_frames!r}.")
+        check_int(n_frames, "n_frames", minimum=1)
         return SpecAugment(
             freq_mask_param=int(self.freq_mask_fraction * self.n_mels),
             time_mask_param=int(self.time_mask_fraction * n_frames),

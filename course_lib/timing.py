@@ -14,6 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from ._checks import check_int
+
 __all__ = ["best_time"]
 
 
@@ -32,8 +34,7 @@ def best_time(fn: Callable[[], object], repeat: int = 1) -> float:
     """
     if not callable(fn):
         raise TypeError(f"best_time needs a function of no arguments, got {type(fn).__name__}; wrap the call in a lambda.")
-    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-        raise ValueError(f"repeat must be a positive integer, got {repeat!r}.")
+    check_int(repeat, "repeat", minimum=1)
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()

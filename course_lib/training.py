@@ -34,8 +34,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
+from ._checks import check_choice, check_fraction, check_int, check_number, check_positive_float
 from .pipeline import make_loader
-from .seeding import seed_everything
+from .runtime import atomic_write, seed_everything, select_device
 
 __all__ = [
     "TrainConfig",
@@ -102,35 +103,23 @@ class TrainConfig:
     num_workers: int = 0
 
     def __post_init__(self) -> None:
-        def positive_int(name: str, minimum: int = 1) -> None:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"TrainConfig.{name} must be an integer >= {minimum}, got {value!r}.")
-
-        positive_int("epochs")
-        positive_int("batch_size")
-        positive_int("seed", 0)
-        positive_int("num_workers", 0)
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"TrainConfig.lr must be a positive number, got {self.lr!r}.")
-        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
-            raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}.")
-        if self.optimizer not in ("adamw", "adam", "sgd"):
-            raise ValueError(f"TrainConfig.optimizer must be 'adamw', 'adam' or 'sgd', got {self.optimizer!r}.")
-        if self.schedule not in ("onecycle", "cosine", "plateau", "constant"):
-            raise ValueError(
-                f"TrainConfig.schedule must be 'onecycle', 'cosine', 'plateau' or 'constant', got {self.schedule!r}."
-            )
-        if not 0.0 <= self.warmup_fraction < 1.0:
-            raise ValueError(f"TrainConfig.warmup_fraction must be in [0, 1), got {self.warmup_fraction!r}.")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing!r}.")
-        if self.grad_clip_norm is not None and not self.grad_clip_norm > 0:
-            raise ValueError(f"TrainConfig.grad_clip_norm must be > 0 or None, got {self.grad_clip_norm!r}.")
+        owner = "TrainConfig"
+        check_int(self.epochs, "epochs", minimum=1, owner=owner)
+        check_int(self.batch_size, "batch_size", minimum=1, owner=owner)
+        check_int(self.seed, "seed", minimum=0, owner=owner)
+        check_int(self.num_workers, "num_workers", minimum=0, owner=owner)
+        check_positive_float(self.lr, "lr", owner=owner)
+        check_number(self.weight_decay, "weight_decay", minimum=0.0, owner=owner)
+        check_choice(self.optimizer, "optimizer", ("adamw", "adam", "sgd"), owner=owner)
+        check_choice(self.schedule, "schedule", ("onecycle", "cosine", "plateau", "constant"), owner=owner)
+        check_fraction(self.warmup_fraction, "warmup_fraction", owner=owner)
+        check_fraction(self.label_smoothing, "label_smoothing", owner=owner)
+        if self.grad_clip_norm is not None:
+            check_positive_float(self.grad_clip_norm, "grad_clip_norm", owner=owner, fix="pass a number > 0, or None to not clip")
         if self.early_stopping_patience is not None:
-            positive_int("early_stopping_patience")
-        if self.monitor not in ("val_loss", "val_accuracy"):
-            raise ValueError(f"TrainConfig.monitor must be 'val_loss' or 'val_accuracy', got {self.monitor!r}.")
+            check_int(self.early_stopping_patience, "early_stopping_patience", minimum=1, owner=owner,
+                      fix="pass a whole number (int) >= 1, or None to not stop early")
+        check_choice(self.monitor, "monitor", ("val_loss", "val_accuracy"), owner=owner)
         if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
             raise ValueError(f"TrainConfig.device must be 'auto', 'cpu' or 'cuda', got {self.device!r}.")
 
@@ -194,22 +183,6 @@ class History:
         return path
 
 
-def select_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; ``"cuda"`` without a GPU is an error (not a silent CPU run)."""
-    if isinstance(device, torch.device):
-        device = str(device)
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(
-            f"device={device!r} was requested but PyTorch sees no CUDA GPU "
-            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}). Fix: use device='cpu' or 'auto'."
-        )
-    if device != "cpu" and not device.startswith("cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {device!r}.")
-    return torch.device(device)
-
-
 def _labels_tensor(labels: Sequence[int] | torch.Tensor | np.ndarray) -> torch.Tensor:
     labels = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)
     if labels.ndim != 1 or labels.numel() == 0 or labels.dtype.is_floating_point or labels.dtype == torch.bool:
@@ -271,8 +244,7 @@ def make_weighted_sampler(
     class_weights = compute_class_weights(labels, n_classes)
     sample_weights = class_weights[labels].double()
     num_samples = len(labels) if num_samples is None else num_samples
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}.")
+    check_int(num_samples, "num_samples", minimum=1)
     generator = torch.Generator().manual_seed(int(seed))
     return WeightedRandomSampler(sample_weights, num_samples=num_samples, replacement=True, generator=generator)
 
@@ -292,17 +264,12 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, **metadata: Any) 
 
     Introduced in chapter 2.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     payload = {"state_dict": state, "model_class": type(model).__name__, "metadata": metadata}
     spec = getattr(model, "build_spec", None)
     if spec is not None:
         payload["build_spec"] = spec
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
 def load_checkpoint(
