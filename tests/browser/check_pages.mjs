@@ -135,7 +135,8 @@ async function inspect(page) {
       'div.highlight pre, .cell_output pre, .cell_output .output, .cell_output table, .cell_output img');
     for (const el of blocks) {
       if (wideSeen.has(el.closest('.cell_output > *') || el)) continue;
-      const overflow = el.scrollWidth - el.clientWidth;
+      // An image is no scroll container (its scrollWidth is its natural width): only its edge counts.
+      const overflow = el.tagName === 'IMG' ? 0 : el.scrollWidth - el.clientWidth;
       const beyond = el.getBoundingClientRect().right - articleRight;
       if (el.clientWidth > 0 && (overflow > 1 || beyond > 1)) {
         wideSeen.add(el.closest('.cell_output > *') || el);
