@@ -514,7 +514,9 @@ def mistakes_grid(
         mistakes: :class:`course_lib.evaluation.Mistake` items (``index``, ``true``, ``predicted``,
             ``confidence``), e.g. from :func:`course_lib.evaluation.confident_mistakes`.
         waveforms: the evaluated clips' audio, indexed like the evaluated set: ``(N, samples)`` or
-            ``(N, 1, samples)`` tensor, or a sequence of ``(samples,)`` waveforms, at ``sample_rate`` Hz.
+            ``(N, 1, samples)`` tensor, a sequence of ``(samples,)`` waveforms, or a dataset whose items
+            are ``(waveform, label)`` (e.g. ``torch.utils.data.Subset`` of an audio dataset: only the
+            clips shown are decoded), at ``sample_rate`` Hz.
         class_names: one name per class.
         sample_rate: Hz.
         notes: optional text per evaluated clip (e.g. its file name), indexed like ``waveforms``.
@@ -547,9 +549,11 @@ def mistakes_grid(
                 raise ValueError(f"mistakes_grid: class index {which} is outside the {len(class_names)} class names.")
         true, predicted = str(class_names[m.true]), str(class_names[m.predicted])
         note = notes[m.index] if notes is not None else f"clip {m.index}"
+        clip = waveforms[m.index]
+        if isinstance(clip, (tuple, list)):  # a dataset item: (waveform, label)
+            clip = clip[0]
         try:
-            image, player = _thumbnail_and_player(f"{true} taken for {predicted}", note, waveforms[m.index],
-                                                  sample_rate, n_mels)
+            image, player = _thumbnail_and_player(f"{true} taken for {predicted}", note, clip, sample_rate, n_mels)
         except ValueError as err:
             raise ValueError(f"mistakes_grid: {err}") from None
         label = f"<b>{html.escape(true)}</b>" + (f"<br><small>{html.escape(note)}</small>" if notes is not None else "")

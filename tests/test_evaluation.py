@@ -176,6 +176,10 @@ def test_mistakes_grid_plays_the_misclassified_clips_own_audio():
         assert w.getframerate() == sr and w.getnframes() == sr // 2
         samples = np.frombuffer(w.readframes(sr // 2), dtype=np.int16)
     assert np.all(samples[: sr // 4] == 0) and np.any(samples[sr // 4 :] != 0)
+    # a dataset of (waveform, label) items works too, and gives the same table
+    pairs = torch.utils.data.TensorDataset(waves, torch.tensor(p.labels))
+    assert mistakes_grid(mistakes, pairs, NAMES, sr, notes=["a.wav", "b.wav", "c.wav", "d.wav"],
+                         caption="mistakes").data == html
     with pytest.raises(ValueError, match="at least one mistake"):
         mistakes_grid([], waves, NAMES, sr)
     with pytest.raises(ValueError, match="outside the 2 waveforms"):
