@@ -561,6 +561,18 @@ def mistakes_grid(
     return _grid_html(["true class", "predicted", "confidence", "log-mel spectrogram", "listen"], cells, caption)
 
 
+def _mel_edges(module) -> dict:
+    """``f_min_hz`` / ``f_max_hz`` of a mel front end (its torchaudio ``MelSpectrogram``, found as the
+    module itself or its ``mel`` attribute), so the Hz ticks follow its filter bank; ``{}`` if unknown."""
+    mel = module if hasattr(module, "f_min") else getattr(module, "mel", None)
+    if mel is None or not hasattr(mel, "f_min"):
+        return {}
+    edges = {"f_min_hz": float(mel.f_min)}
+    if getattr(mel, "f_max", None) is not None:
+        edges["f_max_hz"] = float(mel.f_max)
+    return edges
+
+
 def plot_representations(
     clips: "dict[str, torch.Tensor | np.ndarray]",
     sample_rate: int,
@@ -622,9 +634,10 @@ def plot_representations(
             outputs = {name: module(x) for name, x in waves.items()}
         low = min(float(out.min()) for out in outputs.values())
         high = max(float(out.max()) for out in outputs.values())
+        edges = _mel_edges(module) if kind == "mel" else {}
         for col, (name, out) in enumerate(outputs.items()):
             plot_spectrogram(out, sample_rate, hop_length, kind=kind, ax=axes[row, col], colorbar=False,
-                             vmin=low, vmax=high, title=f"{title} {tuple(out.shape)}")
+                             vmin=low, vmax=high, title=f"{title} {tuple(out.shape)}", **edges)
         fig.colorbar(axes[row, -1].images[0], ax=list(axes[row]), pad=0.01,
                      label="dB" if kind != "mfcc" else "value")
     for row in range(n_rows):
