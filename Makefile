@@ -57,16 +57,25 @@ book: $(STAMP) node-deps
 	@echo ""
 	@echo "The book is at: $(CURDIR)/book/_build/html/index.html"
 
-# Each chapter notebook is executed once: by the book build in tests/ (`-W`: a cell error fails it).
-# nbval runs the exercises and their solutions.
+# Two stages. (1) pytest tests: the unit tests and the book build; each chapter notebook is executed
+# once, by that build (`-W`: a cell error fails it). (2) nbval runs the exercises and their solutions.
+# Both run on two processes (pytest-xdist, the course's 2 cores): in (1) the book is built on one
+# while the other runs the other tests, each test file on one process (the units: tests/conftest.py);
+# in (2) each notebook's cells run in order on one process. TEST_PROCESSES=0: no worker processes.
+# With two processes at work, each torch process (the tests, the notebooks' kernels, the graded runs)
+# uses one thread: two 2-thread torch processes on 2 cores wait on each other (measured: 3.5 times
+# the CPU time for the same training). A chapter that sets its own thread count keeps it.
+TEST_PROCESSES ?= 2
+XDIST = -n $(TEST_PROCESSES)
+TEST_THREADS = $(if $(filter 0 1,$(TEST_PROCESSES)),,OMP_NUM_THREADS=1 MKL_NUM_THREADS=1)
 test: $(STAMP) node-deps
-	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval-lax -p no:randomly $(NBVAL_NOTEBOOKS)
+	$(TEST_THREADS) $(BIN)/python -m pytest tests $(XDIST)
+	$(TEST_THREADS) $(BIN)/python -m pytest --nbval-lax -p no:randomly $(NBVAL_NOTEBOOKS) $(XDIST) --dist loadfile
 
 # PYTEST_ARGS: more pytest options, e.g. -m "not book" leaves out the book build (.ci/run, Python 3.13).
 PYTEST_ARGS ?=
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	$(TEST_THREADS) $(BIN)/python -m pytest tests $(XDIST) $(PYTEST_ARGS)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax $(NOTEBOOKS)

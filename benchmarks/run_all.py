@@ -10,7 +10,9 @@
 3. reads each notebook's execution time from that build's log (myst-nb prints
    ``Executed notebook in N seconds``), so no chapter is run twice;
 4. runs ``make test`` as a user does after the install (the test suite's cached book build removed,
-   as in a fresh clone), times it, and keeps its ten slowest tests (``pytest --durations=10``);
+   as in a fresh clone), times it, and keeps its ten slowest tests (``pytest --durations=10``; with
+   its two worker processes a test's time is its own, on one process, so they can add up to more
+   than the wall time);
 5. compares the figures with the course's targets and writes the report.
 
 It prints the report's figures and, as its last line, one JSON object. It exits 1 when a
@@ -156,8 +158,14 @@ def slowest_tests(log: str, n: int = 10) -> list[tuple[float, str, str]]:
     rows = []
     for section in DURATIONS_BANNER.split(log)[1:]:
         section = re.split(r"^=", section, maxsplit=1, flags=re.M)[0]  # up to pytest's next banner
-        rows += [(float(m["s"]), m["when"], m["test"]) for m in DURATION.finditer(section)]
+        rows += [(float(m["s"]), m["when"], _without_xdist_group(m["test"])) for m in DURATION.finditer(section)]
     return sorted(rows, key=lambda row: -row[0])[:n]
+
+
+def _without_xdist_group(test_id: str) -> str:
+    """The test id without the ``@group`` pytest-xdist appends under ``--dist loadgroup`` (`make test`)."""
+    at = test_id.rfind("@")
+    return test_id[:at] if at > test_id.rfind("]") else test_id
 
 
 def time_make_test() -> TestRunResult:

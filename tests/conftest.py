@@ -33,6 +33,59 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "book: builds the whole book (every chapter executed); `-m 'not book'` leaves it out")
 
 
+# --- Two processes (`make test`: pytest -n 2, pytest-xdist) -----------------------------------------
+# The tests are handed to the two worker processes in units. A test file is one unit, so that a
+# module-scoped fixture (a grading batch, a trained model) is computed once, on one worker. The
+# files of the built book's tests are one unit, "book": the book is built once, on one worker, while
+# the other worker runs the other tests. The units go out in the order below, longest first (the
+# book build, then the grading batches), then in file order; the order within a unit is kept.
+BOOK_GROUP = "book"
+BOOK_FILES = ("tests/test_book_build.py", "tests/test_book_browser.py")
+LONGEST_FIRST = (*BOOK_FILES, "tests/test_grading.py", "tests/test_grading_sandbox.py")
+# A file whose module fixtures each serve a single test may be split: each of its tests is a unit.
+ONE_UNIT_PER_TEST = ("tests/test_grading_sandbox.py",)  # its two grading batches, one per test
+
+
+def xdist_unit_of(nodeid: str) -> str:
+    """The unit of work of the test ``nodeid`` (relative to the repository): ``"book"``, its file, or itself."""
+    path = nodeid.split("::", 1)[0]
+    if path in BOOK_FILES:
+        return BOOK_GROUP
+    return nodeid if path in ONE_UNIT_PER_TEST else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scheduler, with :func:`xdist_unit_of` as its units, whatever ``--dist`` says.
+
+    (pytest-xdist's own ``--dist loadgroup`` marks its groups by renaming each test's node id,
+    which pytest 9.2 no longer lets it do: its groups were ignored.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CourseUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_unit_of(nodeid)
+
+    config.option.loadscopereorder = False  # the order of LONGEST_FIRST, not the number of tests
+    return CourseUnits(config, log)
+
+
+def _repo_path(item: pytest.Item) -> str:
+    path = Path(item.path).resolve()
+    return path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else path.as_posix()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest units first (see LONGEST_FIRST); a test of the built book outside BOOK_FILES is an error."""
+    for item in items:
+        uses_book = item.get_closest_marker("book") is not None or "built_book" in getattr(item, "fixturenames", ())
+        if uses_book and _repo_path(item) not in BOOK_FILES:
+            raise pytest.UsageError(f"{item.nodeid} uses the built book: add its file to BOOK_FILES in tests/conftest.py "
+                                    "(the book is built once, by the worker process that runs those files)")
+    rank = {path: k for k, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_repo_path(item), len(rank)))  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT

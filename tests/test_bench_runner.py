@@ -66,9 +66,10 @@ def test_slowest_tests_are_read_from_both_pytest_runs_of_make_test(run_all):
     log = (
         "tests/test_a.py ....\n"
         "============================= slowest 10 durations =============================\n"
-        "61.20s call     tests/test_grading.py::test_batch\n"
+        "61.20s call     tests/test_grading.py::test_batch@tests/test_grading.py\n"
         "180.02s setup    tests/test_book_build.py::test_every_chapter_is_executed_into_the_book\n"
-        "0.50s call     tests/test_a.py::test_x[0.2]\n"
+        "0.50s call     tests/test_a.py::test_x[0.2]@book\n"
+        "0.40s call     tests/test_a.py::test_x[a@b]\n"
         "(7 durations < 0.005s hidden.  Use -vv to show these durations.)\n"
         "======================== 300 passed, 2 skipped in 400.00s ========================\n"
         "2.00s call     tests/not_a_duration_line.py::test_z\n"
@@ -81,6 +82,9 @@ def test_slowest_tests_are_read_from_both_pytest_runs_of_make_test(run_all):
         (61.2, "call", "tests/test_grading.py::test_batch"),
         (30.0, "call", "solutions/ex03_transfer_learning.ipynb::Cell 4"),
     ]
+    # pytest-xdist's "@group" suffix (`make test` runs with --dist loadgroup) is not part of the name
+    assert [row[2] for row in run_all.slowest_tests(log, n=5)[3:]] == ["tests/test_a.py::test_x[0.2]",
+                                                                      "tests/test_a.py::test_x[a@b]"]
     assert run_all.slowest_tests("no durations here\n") == []
 
 
