@@ -248,8 +248,8 @@ def train_command(args: argparse.Namespace) -> dict:
     from .datasets import AudioFileDataset, scan_folder_dataset
     from .evaluation import evaluate
     from .models import build_model, count_parameters
-    from .seeding import seed_everything
-    from .training import fit, select_device
+    from .runtime import seed_everything, select_device
+    from .training import fit
 
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}.")
@@ -261,7 +261,7 @@ def train_command(args: argparse.Namespace) -> dict:
     if not root.is_dir():
         raise UsageError(f"--root {root}: is a file, not a folder of class sub-folders.")
     try:
-        select_device(args.device)
+        device = select_device(args.device)
     except RuntimeError as err:
         raise UsageError(str(err)) from None
     recipe = RECOMMENDED.replace(sample_rate=args.sample_rate, n_mels=args.n_mels)
@@ -318,7 +318,7 @@ def train_command(args: argparse.Namespace) -> dict:
         "win_length": recipe.win_length, "hop_length": recipe.hop_length, "f_min_hz": recipe.f_min_hz,
         "top_db": recipe.top_db, "standardize": True,
     }
-    print(f"Model: {args.model} ({count_parameters(model):,} parameters), up to {args.epochs} epochs on {select_device(args.device)}.")
+    print(f"Model: {args.model} ({count_parameters(model):,} parameters), up to {args.epochs} epochs on {device}.")
     start = time.perf_counter()
     history = fit(
         model, parts["train"], parts["val"], config, checkpoint_path=checkpoint,
@@ -341,7 +341,7 @@ def train_command(args: argparse.Namespace) -> dict:
         "skipped_files": list(getattr(args, "skipped_files", [])),
         "features": settings,
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "patience": args.patience,
-                     "augment": not args.no_augment, "seed": args.seed, "device": str(select_device(args.device))},
+                     "augment": not args.no_augment, "seed": args.seed, "device": str(device)},
         "test": _summary(result.metrics),
         "val": _summary(val_result.metrics) if val_result is not None else None,
         "checkpoint": checkpoint.name,
@@ -364,7 +364,7 @@ def transfer_train_command(args: argparse.Namespace, splits, duration_s: float) 
     """``train --encoder``: a head on a pretrained encoder's embeddings (and ``--fine-tune``); see :mod:`course_lib.transfer`."""
     from .evaluation import evaluate
     from .pretrained.aisfx import AISFX_SAMPLE_RATE, CREDIT
-    from .training import select_device
+    from .runtime import select_device
     from .transfer import train_transfer
 
     if args.unfreeze > 4:
@@ -451,7 +451,7 @@ def transfer_train_command(args: argparse.Namespace, splits, duration_s: float) 
 def predict_command(args: argparse.Namespace) -> int:
     """``predict``: top-k classes of each file; returns the exit code (1 when no file could be classified)."""
     from .inference import collect_audio_files, load_run, predict_files, write_predictions
-    from .training import select_device
+    from .runtime import select_device
 
     try:
         device = select_device(args.device)

@@ -29,6 +29,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ._checks import check_int
+from .runtime import module_device
 from .audio_io import SUPPORTED_EXTENSIONS, AudioFileError, audio_info
 
 __all__ = ["PREDICT_EXTENSIONS", "Run", "Prediction", "load_run", "collect_audio_files", "predict_files", "write_predictions"]
@@ -167,8 +169,7 @@ def predict_files(
     zero-padded to ``run.duration_s`` (as in training), turned into the run's features or embeddings
     and classified. Unreadable files get a :class:`Prediction` with ``error`` set.
     """
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise ValueError(f"top_k must be a positive integer, got {top_k!r}.")
+    check_int(top_k, "top_k", minimum=1)
     top_k = min(top_k, len(run.class_names))
     paths = [Path(f) for f in files]
     results: dict[int, Prediction] = {}
@@ -213,7 +214,7 @@ def predict_files(
             results[good[j]] = Prediction(path, [], details.get(str(path), "cannot be decoded"))
         if kept:
             with torch.no_grad():
-                device = next(run.model.parameters()).device
+                device = module_device(run.model)
                 logits = torch.cat([run.model(inputs[s : s + batch_size].to(device)).cpu()
                                     for s in range(0, len(kept), batch_size)])  # type: ignore[index]
             probabilities = torch.softmax(logits.float(), dim=1)

@@ -56,7 +56,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +63,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ._checks import check_int, check_number, check_positive_float
+from .runtime import atomic_write
 from .audio_io import load_audio, resample, seconds_to_samples, to_mono
 
 __all__ = [
@@ -494,15 +495,10 @@ def load_task(
         FileNotFoundError: the library is not installed (the message says what to run).
         ValueError: a bad argument, or a labelled file that cannot be decoded (named).
     """
-    from .audio_io import _check_sample_rate
-
-    _check_sample_rate(sample_rate, "sample_rate")
-    if not (isinstance(window_s, (int, float)) and 0 < window_s <= 10):
-        raise ValueError(f"window_s must be a number of seconds in (0, 10], got {window_s!r}.")
-    if isinstance(max_windows_per_file, bool) or not isinstance(max_windows_per_file, int) or max_windows_per_file < 1:
-        raise ValueError(f"max_windows_per_file must be an integer >= 1, got {max_windows_per_file!r}.")
-    if not silence_db > 0:
-        raise ValueError(f"silence_db must be > 0 dB, got {silence_db!r}.")
+    check_int(sample_rate, "sample_rate", minimum=1, unit="Hz", allow_numpy=True)
+    check_number(window_s, "window_s", minimum=0.0, include_minimum=False, maximum=10.0, unit="s")
+    check_int(max_windows_per_file, "max_windows_per_file", minimum=1)
+    check_positive_float(silence_db, "silence_db", unit="dB")
     chosen = tuple(classes) if classes is not None else CLASSES
     unknown = [c for c in chosen if c not in CLASS_REASONS]
     if unknown or len(set(chosen)) != len(chosen) or len(chosen) < 2:
@@ -578,14 +574,15 @@ def load_task(
 
 def _write_cache(path: Path, task: SonicPiTask) -> None:
     """Write atomically: a temporary file beside the target, then a rename."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz.part", delete=False) as handle:
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:  # a handle: np.savez would add ".npz" to a name
             np.savez(
                 handle, waveforms=task.waveforms.numpy(), labels=task.labels.numpy(), groups=task.groups.numpy(),
                 offsets_s=task.offsets_s.numpy(), durations_s=np.asarray(task.durations_s, dtype=np.float64),
             )
-        os.replace(handle.name, path)
+
+    try:
+        atomic_write(path, write)
     except OSError as err:  # a read-only or full disk: the task is still returned, just not cached
         logger.warning("could not cache the Sonic Pi task in %s (%s).", path, err)
 

@@ -33,6 +33,8 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from ._checks import check_choice, check_fraction, check_int
+from .runtime import seed_everything, select_device
 from .pretrained.aisfx import (
     AISFX_EMBEDDING_DIM,
     AISFX_SAMPLE_RATE,
@@ -90,11 +92,6 @@ class TransferResult:
     head_time_s: float
     fine_tune_time_s: float
     info: dict[str, Any]
-
-
-def _check_encoder_name(name: str) -> None:
-    if name not in ENCODERS:
-        raise ValueError(f"unknown encoder {name!r}; choose one of {sorted(ENCODERS)}.")
 
 
 def embed_files(
@@ -160,13 +157,10 @@ def train_transfer(
         ValueError: an unknown encoder, no usable training file, bad stage-2 settings.
         ImportError: the encoder's package is not installed (the message says what to run).
     """
-    _check_encoder_name(encoder_name)
+    check_choice(encoder_name, "encoder_name", sorted(ENCODERS))
     config = TrainConfig() if config is None else config
-    if isinstance(n_unfrozen, bool) or not isinstance(n_unfrozen, int) or not 1 <= n_unfrozen <= 4:
-        raise ValueError(f"n_unfrozen must be an integer from 1 to 4 (the encoder's blocks), got {n_unfrozen!r}.")
-    if not 0 < fine_tune_lr_factor <= 1:
-        raise ValueError(f"fine_tune_lr_factor must lie in (0, 1], got {fine_tune_lr_factor!r}.")
-    from .training import select_device
+    check_int(n_unfrozen, "n_unfrozen", minimum=1, maximum=4, fix="pass how many of the encoder's 4 blocks learn")
+    check_fraction(fine_tune_lr_factor, "fine_tune_lr_factor", include_zero=False, include_one=True)
 
     device = select_device(config.device)
     if encoder is None:
@@ -196,8 +190,6 @@ def train_transfer(
 
     def dataset(name: str) -> TensorDataset | None:
         return TensorDataset(embeddings[name], labels[name]) if name in embeddings and len(labels[name]) else None
-
-    from .seeding import seed_everything
 
     seed_everything(config.seed)  # the head's initial weights: a run is repeatable
     head = ClassificationHead(AISFX_EMBEDDING_DIM, n_classes, hidden_features, dropout)
@@ -289,7 +281,7 @@ def load_transfer_model(
     info = meta.get("encoder")
     if not isinstance(info, dict) or "name" not in info:
         raise ValueError(f"{checkpoint_path}: not a transfer-learning checkpoint (no encoder in its metadata).")
-    _check_encoder_name(info["name"])
+    check_choice(info["name"], "encoder", sorted(ENCODERS))
     n_classes = len(meta["class_names"])
     hidden, dropout = info["head"]["hidden_features"], info["head"]["dropout"]
     encoder = load_aisfx_encoder(device)

@@ -34,6 +34,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from ._checks import check_int
+from .runtime import atomic_write, module_device
 from .evaluation import classification_metrics, predict
 from .pretrained.heads import ClassificationHead
 from .training import TrainConfig, fit
@@ -192,16 +194,13 @@ def encode_clips(
 
     start = time.perf_counter()
     waveforms = _check_waveforms(waveforms)
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate < 1000:
-        raise ValueError(f"sample_rate must be an integer number of Hz (>= 1000), got {sample_rate!r}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    check_int(sample_rate, "sample_rate", minimum=1000, unit="Hz")
+    check_int(batch_size, "batch_size", minimum=1)
     encoder = load_aisfx_encoder() if encoder is None else encoder
     if not isinstance(encoder, AisfxEncoder):
         raise TypeError(f"encoder must be an AisfxEncoder (course_lib.pretrained.load_aisfx_encoder), got {type(encoder).__name__}.")
     total = len(encoder.network.blocks)
-    if isinstance(n_top, bool) or not isinstance(n_top, int) or not 0 <= n_top <= total:
-        raise ValueError(f"n_top must be an integer from 0 to {total}, got {n_top!r}.")
+    check_int(n_top, "n_top", minimum=0, maximum=total)
 
     path = None
     if cache:
@@ -216,7 +215,7 @@ def encode_clips(
 
     network = encoder.network
     split = total - n_top
-    device = next(network.parameters()).device
+    device = module_device(network)
     was_training = encoder.training
     encoder.eval()
     embeddings, top_inputs = [], []
@@ -242,10 +241,7 @@ def encode_clips(
                           time.perf_counter() - start, False)
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            part = path.with_name(f"{path.name}.part{os.getpid()}")
-            torch.save({"embeddings": result.embeddings, "top_inputs": result.top_inputs}, part)
-            os.replace(part, path)
+            atomic_write(path, lambda tmp: torch.save({"embeddings": result.embeddings, "top_inputs": result.top_inputs}, tmp))
         except OSError as err:  # a read-only or full disk: the result is still returned
             logger.warning("could not cache the encoded clips in %s (%s).", path, err)
     return result
@@ -266,8 +262,7 @@ class TopBlocks(nn.Module):
     def __init__(self, network: nn.Module, n_top: int = 1) -> None:
         super().__init__()
         total = len(network.blocks)
-        if isinstance(n_top, bool) or not isinstance(n_top, int) or not 1 <= n_top <= total:
-            raise ValueError(f"n_top must be an integer from 1 to {total}, got {n_top!r}.")
+        check_int(n_top, "n_top", minimum=1, maximum=total)
         self.blocks = nn.ModuleList(copy.deepcopy(b) for b in network.blocks[total - n_top :])
         self.output_dim = int(network.output_dim)
 
@@ -348,8 +343,7 @@ def recordings_per_class(labels: torch.Tensor, groups: torch.Tensor, candidates:
     candidates = torch.as_tensor(candidates, dtype=torch.long)
     if n is None:
         return candidates.sort().values
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer or None (all), got {n!r}.")
+    check_int(n, "n", minimum=1, fix="pass a whole number >= 1, or None for all")
     rng = np.random.default_rng(seed)
     chosen: list[int] = []
     cand_labels, cand_groups = labels[candidates].tolist(), groups[candidates].tolist()

@@ -8,7 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AttentionClassifier, AttentionPool, _check_dropout, _check_positive_int, conv_stack
+from .._checks import check_fraction, check_int
+from .base import AttentionClassifier, AttentionPool, conv_stack
 
 __all__ = ["AttentionCNN"]
 
@@ -57,9 +58,9 @@ class AttentionCNN(AttentionClassifier):
         self.features = features
         self.attention = AttentionPool(channels[-1])
         self.classifier = nn.Sequential(
-            nn.Linear(channels[-1], _check_positive_int(hidden, "hidden")),
+            nn.Linear(channels[-1], check_int(hidden, "hidden", minimum=1)),
             nn.ReLU(inplace=True),
-            nn.Dropout(_check_dropout(dropout)),
+            nn.Dropout(check_fraction(dropout, "dropout")),
             nn.Linear(hidden, n_classes),
         )
 

@@ -9,7 +9,8 @@ import torch
 import torchaudio
 from torch import nn
 
-from .base import AttentionClassifier, AttentionPool, _check_dropout, _check_positive_int, channels_last
+from .._checks import check_fraction, check_int
+from .base import AttentionClassifier, AttentionPool, channels_last
 
 __all__ = ["AudioRNN", "FrameEncoder", "RegionPool"]
 
@@ -35,8 +36,8 @@ class RegionPool(nn.Module):
 
     def __init__(self, freq_regions: int, time_pool: int) -> None:
         super().__init__()
-        self.freq_regions = _check_positive_int(freq_regions, "freq_regions")
-        self.time_pool = _check_positive_int(time_pool, "time_pool")
+        self.freq_regions = check_int(freq_regions, "freq_regions", minimum=1)
+        self.time_pool = check_int(time_pool, "time_pool", minimum=1)
 
     def forward(self, maps: torch.Tensor) -> torch.Tensor:
         steps = maps.shape[-1] // self.time_pool
@@ -77,15 +78,15 @@ class FrameEncoder(nn.Module):
 
     def __init__(self, n_mels: int, filters: int = 64, kernel_bands: int = 5, freq_regions: int = 4, time_pool: int = 2) -> None:
         super().__init__()
-        self.n_mels = _check_positive_int(n_mels, "n_mels")
-        self.filters = _check_positive_int(filters, "filters")
-        self.kernel_bands = _check_positive_int(kernel_bands, "kernel_bands")
+        self.n_mels = check_int(n_mels, "n_mels", minimum=1)
+        self.filters = check_int(filters, "filters", minimum=1)
+        self.kernel_bands = check_int(kernel_bands, "kernel_bands", minimum=1)
         if kernel_bands % 2 == 0:
             raise ValueError(f"kernel_bands must be odd (the filter is centred on a band), got {kernel_bands}.")
-        if _check_positive_int(freq_regions, "freq_regions") > n_mels:
+        if check_int(freq_regions, "freq_regions", minimum=1) > n_mels:
             raise ValueError(f"freq_regions={freq_regions} is more than the n_mels={n_mels} bands it splits; use freq_regions <= n_mels.")
         self.freq_regions = freq_regions
-        self.time_pool = _check_positive_int(time_pool, "time_pool")
+        self.time_pool = check_int(time_pool, "time_pool", minimum=1)
         self.output_size = filters * freq_regions
         self.deltas = torchaudio.transforms.ComputeDeltas(win_length=DELTA_WIN_FRAMES)
         self.layers = channels_last(nn.Sequential(
@@ -165,14 +166,14 @@ class AudioRNN(AttentionClassifier):
         dropout: float = 0.2,
     ) -> None:
         super().__init__()
-        self.time_pools = (_check_positive_int(time_pool, "time_pool"),)
-        self._init_sizes(n_classes, n_mels, min_mels=_check_positive_int(freq_regions, "freq_regions"))
+        self.time_pools = (check_int(time_pool, "time_pool", minimum=1),)
+        self._init_sizes(n_classes, n_mels, min_mels=check_int(freq_regions, "freq_regions", minimum=1))
         self.encoder = FrameEncoder(n_mels, filters, kernel_bands, freq_regions, time_pool)
         self.filters = filters
         self.freq_regions = freq_regions
-        self.hidden = _check_positive_int(hidden, "hidden")
-        self.num_layers = _check_positive_int(num_layers, "num_layers")
-        dropout = _check_dropout(dropout)
+        self.hidden = check_int(hidden, "hidden", minimum=1)
+        self.num_layers = check_int(num_layers, "num_layers", minimum=1)
+        dropout = check_fraction(dropout, "dropout")
         self.lstm = nn.LSTM(
             input_size=self.encoder.output_size,
             hidden_size=hidden,

@@ -16,6 +16,8 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
+from .._checks import check_int
+
 __all__ = [
     "AudioClassifier",
     "AttentionClassifier",
@@ -36,18 +38,6 @@ def pooled_length(length: int, factors: tuple[int, ...]) -> int:
     for factor in factors:
         length //= factor
     return length
-
-
-def _check_positive_int(value: int, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return value
-
-
-def _check_dropout(p: float, name: str = "dropout") -> float:
-    if not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1), got {p!r}.")
-    return float(p)
 
 
 class AudioClassifier(nn.Module):
@@ -72,8 +62,8 @@ class AudioClassifier(nn.Module):
     time_pools: tuple[int, ...] = ()
 
     def _init_sizes(self, n_classes: int, n_mels: int, min_mels: int = 16) -> None:
-        self.n_classes = _check_positive_int(n_classes, "n_classes", 2)
-        self.n_mels = _check_positive_int(n_mels, "n_mels", min_mels)
+        self.n_classes = check_int(n_classes, "n_classes", minimum=2)
+        self.n_mels = check_int(n_mels, "n_mels", minimum=min_mels)
         if pooled_length(n_mels, self.freq_pools) < 1:
             raise ValueError(
                 f"n_mels={n_mels} is too small for {type(self).__name__}: its frequency pooling "
@@ -242,9 +232,8 @@ def conv_stack(channels: tuple[int, ...], n_time_pools: int) -> tuple[nn.Module,
     if not channels:
         raise ValueError("channels must name at least one convolution block.")
     for i, c in enumerate(channels):
-        _check_positive_int(c, f"channels[{i}]")
-    if isinstance(n_time_pools, bool) or not isinstance(n_time_pools, int) or not 0 <= n_time_pools <= len(channels):
-        raise ValueError(f"n_time_pools must be an integer in [0, {len(channels)}], got {n_time_pools!r}.")
+        check_int(c, f"channels[{i}]", minimum=1)
+    check_int(n_time_pools, "n_time_pools", minimum=0, maximum=len(channels))
     freq_pools = (2,) * len(channels)
     time_pools = tuple(2 if i < n_time_pools else 1 for i in range(len(channels)))
     blocks = []

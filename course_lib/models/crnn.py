@@ -8,7 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AttentionClassifier, AttentionPool, _check_dropout, _check_positive_int, conv_stack, pooled_length
+from .._checks import check_fraction, check_int
+from .base import AttentionClassifier, AttentionPool, conv_stack, pooled_length
 
 __all__ = ["CRNN"]
 
@@ -54,12 +55,12 @@ class CRNN(AttentionClassifier):
         self.channels = channels
         self.features = features
         self.rnn_input_size = channels[-1] * pooled_length(n_mels, self.freq_pools)
-        self.hidden = _check_positive_int(hidden, "hidden")
-        dropout = _check_dropout(dropout)
+        self.hidden = check_int(hidden, "hidden", minimum=1)
+        dropout = check_fraction(dropout, "dropout")
         self.rnn = nn.GRU(
             input_size=self.rnn_input_size,
             hidden_size=hidden,
-            num_layers=_check_positive_int(num_layers, "num_layers"),
+            num_layers=check_int(num_layers, "num_layers", minimum=1),
             batch_first=True,
             bidirectional=True,
             dropout=dropout if num_layers > 1 else 0.0,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AudioClassifier, _check_dropout, _check_positive_int, conv_block, channels_last
+from .._checks import check_fraction, check_int
+from .base import AudioClassifier, conv_block, channels_last
 
 __all__ = ["SimpleAudioClassifier"]
 
@@ -50,7 +51,7 @@ class SimpleAudioClassifier(AudioClassifier):
         if not channels:
             raise ValueError("channels must name at least one convolution block, e.g. (16, 32, 64, 128).")
         for i, c in enumerate(channels):
-            _check_positive_int(c, f"channels[{i}]")
+            check_int(c, f"channels[{i}]", minimum=1)
         self.freq_pools = (2,) * len(channels)
         self.time_pools = (2,) * len(channels)
         self._init_sizes(n_classes, n_mels)
@@ -61,7 +62,7 @@ class SimpleAudioClassifier(AudioClassifier):
             blocks.append(conv_block(in_channels, out_channels, (2, 2)))
             in_channels = out_channels
         self.features = channels_last(nn.Sequential(*blocks))
-        self.dropout = nn.Dropout(_check_dropout(dropout))
+        self.dropout = nn.Dropout(check_fraction(dropout, "dropout"))
         self.classifier = nn.Linear(channels[-1], n_classes)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:

@@ -69,6 +69,7 @@ import torch.nn.functional as F
 import torchaudio
 from torch import nn
 
+from .._checks import check_int
 from .base import PretrainedEncoder
 from .checkpoints import PretrainedWeightsError
 from .heads import PretrainedClassifier, extract_embeddings
@@ -442,8 +443,8 @@ class AisfxEncoder(PretrainedEncoder):
     def unfreeze_top(self, n: int) -> "AisfxEncoder":
         """The top ``n`` blocks (1–4) learn, the others stay frozen; returns ``self``."""
         total = len(self.network.blocks)
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= total:
-            raise ValueError(f"unfreeze_top needs 1 <= n <= {total} (the encoder's blocks), got {n!r}; use freeze() for none.")
+        check_int(n, "n", minimum=1, maximum=total, owner="unfreeze_top",
+                  fix=f"pass how many of the encoder's {total} blocks learn; use freeze() for none")
         return self.set_train_mode("full" if n == total else "partial", n)  # type: ignore[return-value]
 
     def _always_eval(self) -> list[nn.Module]:

@@ -29,6 +29,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from .._checks import check_int
+from ..runtime import module_device
 from .inputs import prepare_waveforms
 
 __all__ = ["TrainMode", "PretrainedEncoder"]
@@ -54,9 +56,7 @@ class PretrainedEncoder(nn.Module):
 
     def __init__(self, input_sample_rate: int) -> None:
         super().__init__()
-        if isinstance(input_sample_rate, bool) or not isinstance(input_sample_rate, int) or input_sample_rate <= 0:
-            raise ValueError(f"input_sample_rate must be a positive integer number of Hz, got {input_sample_rate!r}.")
-        self.input_sample_rate = int(input_sample_rate)
+        self.input_sample_rate = check_int(input_sample_rate, "input_sample_rate", minimum=1, unit="Hz")
         self._mode: TrainMode = "frozen"
         self._n_unfrozen = 0
 
@@ -99,12 +99,12 @@ class PretrainedEncoder(nn.Module):
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}.")
         blocks = self.blocks()
         if mode == "partial":
-            if isinstance(n_unfrozen, bool) or not isinstance(n_unfrozen, int) or not 1 <= n_unfrozen <= len(blocks):
-                names = [name for name, _ in blocks]
-                raise ValueError(
-                    f"n_unfrozen must be an integer in [1, {len(blocks)}] for mode='partial' (the blocks, bottom to "
-                    f"top, are {names}), got {n_unfrozen!r}. Use mode='full' to train them all."
-                )
+            names = [name for name, _ in blocks]
+            check_int(
+                n_unfrozen, "n_unfrozen", minimum=1, maximum=len(blocks),
+                fix=f"for mode='partial', pass how many of the blocks (bottom to top: {names}) learn; "
+                "use mode='full' to train them all",
+            )
         n_train = {"frozen": 0, "partial": n_unfrozen, "full": len(blocks)}[mode]
         for param in self.parameters():
             param.requires_grad_(False)
@@ -167,7 +167,7 @@ class PretrainedEncoder(nn.Module):
             min_samples=self.receptive_field,
             who=type(self).__name__,
         )
-        device = next(self.parameters()).device
+        device = module_device(self)
         x, lengths = x.to(device), lengths.to(device)
         if any(p.requires_grad for p in self.parameters()):
             return self._encode(x, lengths)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._checks import check_fraction, check_int
 from .base import PretrainedEncoder, TrainMode
 from .pooling import PoolingMethod, pool_over_time, pooled_dim
 
@@ -39,13 +40,9 @@ class ClassificationHead(nn.Module):
 
     def __init__(self, in_features: int, n_classes: int, hidden_features: int | None = 128, dropout: float = 0.1) -> None:
         super().__init__()
-        for name, value in (("in_features", in_features), ("n_classes", n_classes)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if n_classes < 2:
-            raise ValueError(f"n_classes must be >= 2 for a classifier, got {n_classes}.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}.")
+        check_int(in_features, "in_features", minimum=1)
+        check_int(n_classes, "n_classes", minimum=2, fix="a classifier needs at least 2 classes")
+        check_fraction(dropout, "dropout")
         self.in_features, self.n_classes, self.hidden_features = in_features, n_classes, hidden_features
         layers: list[nn.Module] = [nn.LayerNorm(in_features)]
         if hidden_features is None:
@@ -171,8 +168,7 @@ def extract_embeddings(
     Returns:
         ``(N, pooled_dim)`` float32 embeddings on the CPU.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    check_int(batch_size, "batch_size", minimum=1)
     was_training = encoder.training
     encoder.eval()
     try:

@@ -33,6 +33,7 @@ import torch
 import torchaudio
 from torch import nn
 
+from .._checks import check_int, format_error
 from .base import PretrainedEncoder
 from .checkpoints import PretrainedWeightsError, hub_checkpoint_dir
 from .heads import PretrainedClassifier
@@ -242,16 +243,22 @@ class Wav2Vec2Encoder(PretrainedEncoder):
                 f"model must be a torchaudio.models.Wav2Vec2Model (e.g. torchaudio.models.wav2vec2_base() or "
                 f"load_ssl_model('WAV2VEC2_BASE')), got {type(model).__name__}."
             )
-        if isinstance(model_sample_rate, bool) or not isinstance(model_sample_rate, int) or model_sample_rate <= 0:
-            raise ValueError(f"model_sample_rate must be a positive integer number of Hz, got {model_sample_rate!r}.")
+        check_int(model_sample_rate, "model_sample_rate", minimum=1, unit="Hz")
         self.model = model
         self.normalize_waveform = normalize
         self.model_sample_rate = model_sample_rate
         self.n_layers = len(model.encoder.transformer.layers)
         if layer is None:
             layer = self.n_layers
-        if isinstance(layer, bool) or not isinstance(layer, int) or not (1 <= layer <= self.n_layers or -self.n_layers <= layer <= -1):
-            raise ValueError(f"layer must be in [1, {self.n_layers}] (or [-{self.n_layers}, -1] from the top), got {layer!r}.")
+        n = self.n_layers
+        try:  # an integer in [-n, n], and not 0
+            valid = check_int(layer, "layer", minimum=-n, maximum=n) != 0
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError(format_error(
+                "layer", f"in [1, {n}] (or [-{n}, -1] from the top)", layer, f"pass a whole number from 1 to {n}"
+            ))
         self.layer = layer if layer > 0 else self.n_layers + 1 + layer
         self.output_dim = int(model.encoder.feature_projection.projection.out_features)
         self._conv_layers, self.receptive_field = _conv_geometry(model)
