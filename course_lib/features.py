@@ -38,6 +38,8 @@ __all__ = [
     "standardize",
     "Standardize",
     "compute_features",
+    "band_statistics",
+    "apply_band_statistics",
 ]
 
 
@@ -382,3 +384,33 @@ def _features_of_batch(batch: torch.Tensor, feature: nn.Module, standardize: boo
     if standardize:
         out = _standardize(out)
     return out.float().cpu()
+
+
+# --------------------------------------------------------------------------------------------
+# Dataset-level normalisation (chapter 6 measures what happens when the statistics leak).
+
+
+def band_statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-mel-band mean and standard deviation over a set of examples and all their frames.
+
+    Dataset-level normalisation (the alternative to per-example standardisation) subtracts these
+    and divides by them. They must come from the **training** set only.
+
+    Args:
+        features: ``(N, 1, n_mels, frames)`` (e.g. unstandardised log-mel in dB).
+
+    Returns:
+        ``(mean, std)``, each ``(1, n_mels, 1)`` (broadcasts against one example). Introduced in chapter 6.
+    """
+    if not isinstance(features, torch.Tensor) or features.ndim != 4 or features.shape[0] == 0:
+        raise ValueError(f"features must be a non-empty (N, 1, n_mels, frames) tensor, got {getattr(features, 'shape', type(features))}.")
+    mean = features.mean(dim=(0, 3)).unsqueeze(-1)
+    std = features.std(dim=(0, 3)).unsqueeze(-1)
+    return mean, std
+
+
+def apply_band_statistics(features: torch.Tensor, stats: tuple[torch.Tensor, torch.Tensor], *, eps: float = 1e-5) -> torch.Tensor:
+    """``(features - mean) / (std + eps)`` with ``stats`` from :func:`band_statistics`; same shape as ``features``."""
+    mean, std = stats
+    return (features - mean) / (std + eps)
+

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Split", "stratified_split", "grouped_split", "stratified_grouped_split", "esc50_cv_folds"]
+__all__ = [
+    "Split",
+    "stratified_split",
+    "grouped_split",
+    "stratified_grouped_split",
+    "esc50_cv_folds",
+    "make_imbalanced_indices",
+    "group_overlap",
+]
 
 
 @dataclass
@@ -247,3 +255,58 @@ def stratified_grouped_split(
                 parts[part].extend(members[g])
     out = {k: torch.tensor(sorted(v), dtype=torch.long) for k, v in parts.items()}
     return Split(out["train"], out["val"], out["test"])
+
+
+# --------------------------------------------------------------------------------------------
+# Subsets and checks of a split (chapter 6: class imbalance, leakage between groups).
+
+
+def make_imbalanced_indices(
+    labels: Sequence[int] | torch.Tensor,
+    *,
+    minority_classes: Sequence[int],
+    n_majority: int,
+    ratio: float = 10.0,
+    seed: int = 0,
+) -> torch.Tensor:
+    """Pick a class-imbalanced subset of a balanced pool.
+
+    Every class keeps ``n_majority`` examples, except ``minority_classes``, which keep
+    ``max(1, round(n_majority / ratio))``. Which examples are kept is drawn with ``seed``.
+
+    Args:
+        labels: ``(N,)`` labels of the pool.
+        minority_classes: the rare classes.
+        n_majority: examples kept of every other class (each class must have that many).
+        ratio: majority : minority ratio (10 means 10:1).
+        seed: seed of the draw.
+
+    Returns:
+        Sorted ``(M,)`` indices into the pool.
+    """
+    labels = torch.as_tensor(labels).long()
+    if ratio < 1:
+        raise ValueError(f"ratio must be >= 1 (majority : minority), got {ratio}.")
+    classes = torch.unique(labels).tolist()
+    unknown = sorted(set(minority_classes) - set(classes))
+    if unknown:
+        raise ValueError(f"minority_classes {unknown} are not among the labels {classes}.")
+    n_minority = max(1, round(n_majority / ratio))
+    generator = torch.Generator().manual_seed(int(seed))
+    chosen = []
+    for c in classes:
+        idx = (labels == c).nonzero().flatten()
+        want = n_minority if c in set(minority_classes) else n_majority
+        if len(idx) < want:
+            raise ValueError(f"class {c} has {len(idx)} examples in the pool, fewer than the {want} asked for.")
+        chosen.append(idx[torch.randperm(len(idx), generator=generator)[:want]])
+    return torch.sort(torch.cat(chosen))[0]
+
+
+def group_overlap(train_groups: Sequence[object], test_groups: Sequence[object]) -> float:
+    """Share of the test items whose group (source recording, artist) also occurs in training (0–1)."""
+    if len(test_groups) == 0:
+        raise ValueError("test_groups is empty.")
+    seen = set(train_groups)
+    return sum(g in seen for g in test_groups) / len(test_groups)
+
