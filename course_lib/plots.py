@@ -157,11 +157,12 @@ def hz_label(freq_hz: float) -> str:
 _MEL_TICKS_HZ = (0.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0)
 
 
-def _nice_hz_ticks(lo_hz: float, hi_hz: float) -> list[float]:
-    """Tick frequencies for a frequency range: the octave-like set for a wide range, evenly spaced
-    round numbers for a zoom (below 4 kHz), always at least three inside the range."""
+def _nice_hz_ticks(lo_hz: float, hi_hz: float, *, mel: bool) -> list[float]:
+    """Tick frequencies for a frequency range: on a mel axis spanning 4 kHz or more the octave-like
+    set (0, 500, 1k, 2k, 4k, 8k), which the mel scale spaces nearly evenly; otherwise (a linear axis,
+    a zoom) evenly spaced round numbers."""
     inside = [f for f in _MEL_TICKS_HZ if lo_hz - 1e-6 <= f <= hi_hz + 1e-6]
-    if hi_hz >= 4000 and len(inside) >= 3:
+    if mel and hi_hz >= 4000 and len(inside) >= 3:
         return inside
     from matplotlib.ticker import MaxNLocator
 
@@ -244,7 +245,7 @@ def plot_spectrogram(
     )
     if kind == "mel":
         low, high = f_range_hz if f_range_hz is not None else (f_min_hz, f_max_hz)
-        ticks = _nice_hz_ticks(low, high)
+        ticks = _nice_hz_ticks(low, high, mel=True)
         positions = np.clip(mel_axis_position(ticks, n_bins, sample_rate, f_min_hz, f_max_hz), 0, n_bins)
         ax.set_yticks(positions)
         ax.set_yticklabels([hz_label(f) for f in ticks])
@@ -252,7 +253,7 @@ def plot_spectrogram(
             ax.set_ylim(*np.clip(mel_axis_position([low, high], n_bins, sample_rate, f_min_hz, f_max_hz), 0, n_bins))
     elif kind == "linear":
         low, high = f_range_hz if f_range_hz is not None else (0.0, nyquist)
-        ticks = _nice_hz_ticks(low, high)
+        ticks = _nice_hz_ticks(low, high, mel=False)
         ax.set_yticks(ticks)
         ax.set_yticklabels([hz_label(f) for f in ticks])
         ax.set_ylim(low, high)
@@ -579,7 +580,7 @@ def plot_representations(
     hop_length: int,
     transforms: "dict[str, tuple[torch.nn.Module, str]]",
     *,
-    panel_size: tuple[float, float] = (5.6, 2.3),
+    panel_size: tuple[float, float] = (4.4, 2.3),
 ):
     """Several clips side by side in every representation: one column per clip, one row per representation.
 
@@ -594,7 +595,8 @@ def plot_representations(
         transforms: row title → ``(module, kind)``, where ``module`` maps ``(1, samples)`` to
             ``(1, n_bins, frames)`` (e.g. :class:`course_lib.features.LogMelSpectrogram`) and ``kind`` is
             ``"linear"``, ``"mel"`` or ``"mfcc"`` as in :func:`plot_spectrogram`.
-        panel_size: width and height of one panel, inches.
+        panel_size: width and height of one panel, inches (two columns fill the book's column
+            at 10 px text: see :data:`COLUMN_WIDTH_PX`).
 
     Returns:
         The matplotlib figure (``len(transforms) + 1`` rows × ``len(clips)`` columns).

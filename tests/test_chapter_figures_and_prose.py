@@ -106,6 +106,10 @@ def test_plot_representations_puts_clips_side_by_side_with_a_shared_scale_per_ro
         assert axes[row, 0].images[0].get_clim() == axes[row, 1].images[0].get_clim()
     assert len(fig.axes) == 8 + 3  # one colour bar per transform row
     assert [t.get_text() for t in axes[2, 0].get_yticklabels()] == ["0", "500", "1k", "2k", "4k", "8k"]
+    from course_lib.plots import rendered_px
+
+    smallest = min(t.get_fontsize() for ax in fig.axes for t in ax.get_xticklabels() + ax.get_yticklabels())
+    assert rendered_px(fig, smallest) >= 10  # two columns still show 10 px text in the book's column
     # a mel front end from 300 Hz to 4 kHz: the ticks follow its own filter bank
     narrow = LogMelSpectrogram(sample_rate=rate, n_fft=512, hop_length=hop, n_mels=32, f_min_hz=300, f_max_hz=4000)
     fig = plot_representations(clips, rate, hop, {"mel": (narrow, "mel")})

@@ -25,6 +25,7 @@ def test_plot_spectrogram_mel_and_linear_extents():
     lin = LogSpectrogram(n_fft=512, hop_length=160)(torch.randn(1, 16000))
     ax = plot_spectrogram(lin, 16000, 160, kind="linear")
     assert ax.images[0].get_extent()[3] == 8000
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "2k", "4k", "6k", "8k"]
     with pytest.raises(ValueError):
         plot_spectrogram(torch.zeros(2, 3, 4), 16000, 160)
 
@@ -81,6 +82,7 @@ def test_plot_spectrogram_zooms_to_a_frequency_range():
     lin = LogSpectrogram(n_fft=1024, hop_length=256)(torch.randn(1, 16000))
     ax = plot_spectrogram(lin, 16000, 256, kind="linear", f_range_hz=(0, 2000))
     assert ax.get_ylim() == (0, 2000)
+    assert ax.get_yticks().tolist() == [0, 500, 1000, 1500, 2000]  # a linear axis: evenly spaced ticks
     assert [t.get_text() for t in ax.get_yticklabels()][-1] == "2k"
     mel = LogMelSpectrogram(sample_rate=16000, n_fft=512, hop_length=160, n_mels=64)(torch.randn(16000))
     ax = plot_spectrogram(mel, 16000, 160, kind="mel", f_range_hz=(0, 2000))
