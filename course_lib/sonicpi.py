@@ -21,23 +21,10 @@ visible note; with ``COURSE_REQUIRE_REAL_AUDIO=1`` (set in CI) a missing library
 
 The task
 --------
-:data:`LABELS` is our label table (the file names alone are not labels: ``elec_*`` holds kicks,
-snares and blips alike). Nine classes, each with the reason its files belong there
-(:data:`CLASS_REASONS`); files that fit none are listed with a reason in :data:`EXCLUDED`.
-
-============  =====  ==========================================================================
-class         files  which files
-============  =====  ==========================================================================
-kick          20     ``bd_*``, ``drum_bass_*``, ``drum_heavy_kick``, ``elec_hollow_kick``, ``elec_soft_kick``
-snare         11     ``sn_*``, ``drum_snare_*``, ``elec_*snare``
-hihat_cymbal  32     ``hat_*``, ``drum_cymbal_*``, ``drum_splash_*``, ``ride_*``, ``elec_cymbal``, ``tbd_perc_hat``
-tom           7      ``drum_tom_*``, ``elec_fuzz_tom``
-tabla         26     ``tabla_*``
-bass          9      ``bass_*``
-ambient       16     ``ambi_*``, ``tbd_pad_*``, ``loop_drone_g_97``
-electronic    16     the tonal ``elec_*`` blips, beeps, bells and chimes
-loop          21     ``loop_*`` (but the drone), ``arovane_beat_*``
-============  =====  ==========================================================================
+:data:`LABELS` is our label table, in :mod:`course_lib.sonicpi_labels` (nine classes, each with the
+reason its files belong there, :data:`CLASS_REASONS`; files that fit none are in :data:`EXCLUDED`).
+This module finds the library and cuts the task from it; :mod:`course_lib.sonicpi_task` holds the
+windows, their cache and the grouped split. Every name is importable from here.
 
 :func:`load_task` cuts fixed-length windows from the variable-length files: a **one-shot** (a drum
 hit, a tabla stroke, a bass note, a blip) gives one window from its start, where its attack is,
@@ -51,21 +38,38 @@ Credit the library wherever it is used: print :data:`CREDIT` (or show :data:`CRE
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ._checks import check_int, check_number, check_positive_float
-from .runtime import atomic_write
 from .audio_io import load_audio, resample, seconds_to_samples, to_mono
+from .sonicpi_labels import (  # noqa: F401 (LICENSE, HOMEPAGE, CREDIT_MARKDOWN: re-exported)
+    CLASS_REASONS,
+    CLASSES,
+    CREDIT,
+    CREDIT_MARKDOWN,
+    EXCLUDED,
+    HOMEPAGE,
+    LABELS,
+    LICENSE,
+    PACKAGE,
+    VERSION,
+)
+from .sonicpi_task import (  # noqa: F401 (grouped_split: re-exported)
+    SonicPiTask,
+    _cache_key,
+    _cut,
+    _default_cache_dir,
+    _window_offsets,
+    _write_cache,
+    grouped_split,
+)
 
 __all__ = [
     "PACKAGE",
@@ -97,25 +101,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PACKAGE = "supersonic-scsynth-samples"
-VERSION = "0.84.2"
-LICENSE = "CC0-1.0"
-HOMEPAGE = "https://github.com/samaaron/supersonic/tree/main/packages/supersonic-scsynth-samples"
-SONIC_PI = "https://sonic-pi.net"
-
-#: One line to print wherever the recordings are used.
-CREDIT = (
-    f"Recordings: Sonic Pi's sample library (Sam Aaron and contributors; Freesound.org uploaders, Arovane, "
-    f"The Black Dog), npm package {PACKAGE} {VERSION}, licence {LICENSE} (public domain) — {HOMEPAGE}"
-)
-
-#: The same credit with links, for a Markdown cell or ``IPython.display.Markdown``.
-CREDIT_MARKDOWN = (
-    f"Recordings: the [Sonic Pi]({SONIC_PI}) sample library (Sam Aaron and contributors; Freesound.org "
-    f"uploaders, Arovane, The Black Dog), npm package [`{PACKAGE}` {VERSION}]({HOMEPAGE}), licence "
-    f"[{LICENSE}](https://creativecommons.org/publicdomain/zero/1.0/) (public domain)."
-)
-
 #: Environment variable: when ``1``, a missing library is an error, never a silent fallback (CI sets it).
 REQUIRE_ENV = "COURSE_REQUIRE_REAL_AUDIO"
 
@@ -127,87 +112,6 @@ HIDE_ENV = "COURSE_HIDE_REAL_AUDIO"
 AUDIO_EXTENSIONS: tuple[str, ...] = (".flac", ".aiff", ".aif", ".wav", ".ogg")
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
-
-# --------------------------------------------------------------------------------------------
-# The label table
-
-#: class → (kind, why these files belong together). ``kind`` is ``"one-shot"`` (one window from the
-#: start of the file, where the attack is) or ``"texture"`` (several windows spread over the file).
-CLASS_REASONS: dict[str, tuple[str, str]] = {
-    "kick": ("one-shot", "bass drums: a low thump (most energy below 150 Hz) that dies away within half a second"),
-    "snare": ("one-shot", "snare drums: a drum body plus the broadband rattle of the snare wires, short"),
-    "hihat_cymbal": ("one-shot", "metal plates (hi-hats, cymbals, splashes, rides): noisy energy mostly above 5 kHz"),
-    "tom": ("one-shot", "toms: a pitched drum hit without snares, a decaying low-mid tone"),
-    "tabla": ("one-shot", "strokes on the tabla pair: pitched, resonant, some with a pitch glide (ghe)"),
-    "bass": ("one-shot", "synthesised bass notes: a sustained or plucked tone with its fundamental below 100 Hz"),
-    "ambient": ("texture", "ambient textures and pads: sustained sound without a beat (hums, drones, choirs, pads)"),
-    "electronic": ("one-shot", "short synthetic tonal blips, beeps, bells and chimes (one pack, looppool's)"),
-    "loop": ("texture", "drum and percussion loops: several hits in a rhythm, seconds long"),
-}
-
-#: Class names, in label order.
-CLASSES: tuple[str, ...] = tuple(CLASS_REASONS)
-
-
-def _table() -> dict[str, str]:
-    families = {
-        "kick": [f"bd_{n}" for n in ("808", "ada", "boom", "chip", "fat", "gas", "haus", "jazz", "klub", "mehackit",
-                                     "pure", "sone", "tek", "zome", "zum")]
-        + ["drum_bass_hard", "drum_bass_soft", "drum_heavy_kick", "elec_hollow_kick", "elec_soft_kick"],
-        "snare": ["sn_dolf", "sn_dub", "sn_generic", "sn_zome", "drum_snare_hard", "drum_snare_soft", "elec_snare",
-                  "elec_lo_snare", "elec_mid_snare", "elec_hi_snare", "elec_filt_snare"],
-        "hihat_cymbal": [f"hat_{n}" for n in ("bdu", "cab", "cats", "gem", "gnu", "gump", "hier", "len", "mess", "metal",
-                                              "noiz", "psych", "raw", "sci", "snap", "star", "tap", "yosh", "zan", "zap",
-                                              "zild")]
-        + [f"drum_cymbal_{n}" for n in ("closed", "hard", "open", "pedal", "soft")]
-        + ["drum_splash_hard", "drum_splash_soft", "ride_tri", "ride_via", "elec_cymbal", "tbd_perc_hat"],
-        "tom": [f"drum_tom_{p}_{f}" for p in ("hi", "mid", "lo") for f in ("hard", "soft")] + ["elec_fuzz_tom"],
-        "tabla": ["tabla_dhec"] + [f"tabla_ghe{i}" for i in range(1, 9)] + [f"tabla_ke{i}" for i in range(1, 4)]
-        + ["tabla_na", "tabla_na_o", "tabla_na_s", "tabla_re", "tabla_tas1", "tabla_tas2", "tabla_tas3", "tabla_te1",
-           "tabla_te2", "tabla_te_m", "tabla_te_ne", "tabla_tun1", "tabla_tun2", "tabla_tun3"],
-        "bass": ["bass_dnb_f", "bass_drop_c", "bass_hard_c", "bass_hit_c", "bass_thick_c", "bass_trance_c", "bass_voxy_c",
-                 "bass_voxy_hit_c", "bass_woodsy_c"],
-        "ambient": [f"ambi_{n}" for n in ("choir", "dark_woosh", "drone", "glass_hum", "glass_rub", "haunted_hum",
-                                          "lunar_land", "piano", "sauna", "soft_buzz", "swoosh")]
-        + [f"tbd_pad_{i}" for i in range(1, 5)] + ["loop_drone_g_97"],
-        "electronic": [f"elec_{n}" for n in ("beep", "bell", "blip", "blip2", "blup", "bong", "chime", "flip", "ping",
-                                             "plip", "pop", "tick", "triangle", "twang", "twip", "wood")],
-        "loop": [f"loop_{n}" for n in ("3d_printer", "amen", "amen_full", "breakbeat", "compus", "electric", "garzul",
-                                       "industrial", "mehackit1", "mehackit2", "mika", "perc1", "perc2", "safari",
-                                       "tabla", "weirdo")]
-        + [f"arovane_beat_{c}" for c in "abcde"],
-    }
-    table: dict[str, str] = {}
-    for cls, stems in families.items():
-        for stem in stems:
-            if stem in table:  # pragma: no cover - a typo in the table above
-                raise AssertionError(f"{stem} is labelled twice")
-            table[stem] = cls
-    return table
-
-
-#: Our label table: file stem (name without extension) → class. Stems, not file names: the library
-#: holds ``bd_haus`` twice (FLAC and AIFF, the same samples); the task uses the FLAC file.
-LABELS: dict[str, str] = _table()
-
-#: Files (stems, or a file name for the AIFF duplicate) left out of the task, and why.
-EXCLUDED: dict[str, str] = {
-    **{f"guit_{n}": "guitar phrases: four files are too few for a class" for n in ("e_fifths", "e_slide", "em9", "harmonics")},
-    **{f"vinyl_{n}": "vinyl effects (scratch, hiss, rewind): four unlike files, no class"
-       for n in ("backspin", "hiss", "rewind", "scratch")},
-    **{f"mehackit_phone{i}": "telephone sounds: four files, no class" for i in range(1, 5)},
-    **{f"mehackit_robot{i}": "robotic voice effects: sound design, not one kind of source" for i in range(1, 8)},
-    **{f"glitch_{n}": "glitch sound design: deliberately unlike any acoustic source"
-       for n in ("bass_g", "perc1", "perc2", "perc3", "perc4", "perc5", "robot1", "robot2")},
-    **{f"perc_{n}": "miscellaneous percussion (bells, snaps, a door, impacts, swooshes): no common family"
-       for n in ("bell", "bell2", "door", "impact1", "impact2", "snap", "snap2", "swash", "swoosh", "till")},
-    "misc_burp": "a single burp", "misc_crow": "a single crow call", "misc_cineboom": "a cinematic boom effect",
-    "drum_cowbell": "a single cowbell", "drum_roll": "a snare roll: many hits, neither a one-shot snare nor a loop",
-    "tbd_highkey_c4": "a keyboard note: no class", "tbd_voctone": "a vocal tone: no class",
-    "tbd_fxbed_loop": "an effects bed: neither a beat nor a pad",
-    "tbd_perc_blip": "a one-off percussive blip", "tbd_perc_tap_1": "a one-off tap", "tbd_perc_tap_2": "a one-off tap",
-    "bd_haus.aiff": "the same samples as bd_haus.flac in another format: one recording must count once",
-}
 
 # --------------------------------------------------------------------------------------------
 # Finding the library
@@ -354,112 +258,6 @@ def load_recording(
     return waveform, sr
 
 
-# --------------------------------------------------------------------------------------------
-# The task
-
-
-@dataclass
-class SonicPiTask:
-    """Fixed-length windows cut from the labelled recordings.
-
-    Attributes:
-        waveforms: ``(N, samples)`` float32 mono windows at ``sample_rate`` Hz.
-        labels: ``(N,)`` int64 class index (``classes[label]``).
-        groups: ``(N,)`` int64 index into ``files``: the recording a window comes from.
-        offsets_s: ``(N,)`` float32 start of each window in its file, seconds.
-        classes: class names.
-        files: the recordings used (one per group).
-        file_labels: ``(len(files),)`` int64 class of each file.
-        durations_s: length of each file, seconds.
-        sample_rate: Hz. window_s: seconds.
-        missing: labelled stems not found in the library folder (empty for the pinned version).
-    """
-
-    waveforms: torch.Tensor
-    labels: torch.Tensor
-    groups: torch.Tensor
-    offsets_s: torch.Tensor
-    classes: tuple[str, ...]
-    files: tuple[Path, ...]
-    file_labels: torch.Tensor
-    durations_s: tuple[float, ...]
-    sample_rate: int
-    window_s: float
-    missing: tuple[str, ...] = field(default_factory=tuple)
-
-    def __len__(self) -> int:
-        return int(self.labels.numel())
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.classes)
-
-    def counts(self):
-        """Per class: files, windows, seconds of recordings, kind, and why the files are there (a ``pandas.DataFrame``)."""
-        import pandas as pd
-
-        rows = []
-        for k, name in enumerate(self.classes):
-            in_class = (self.file_labels == k).nonzero().flatten().tolist()
-            rows.append({
-                "class": name,
-                "files": len(in_class),
-                "windows": int((self.labels == k).sum()),
-                "recorded_s": round(sum(self.durations_s[i] for i in in_class), 1),
-                "kind": CLASS_REASONS[name][0],
-                "why": CLASS_REASONS[name][1],
-            })
-        return pd.DataFrame(rows).set_index("class")
-
-    def windows_of(self, file_index: int) -> torch.Tensor:
-        """Indices of the windows cut from ``files[file_index]``."""
-        return (self.groups == file_index).nonzero().flatten()
-
-    def __repr__(self) -> str:
-        return (
-            f"SonicPiTask({len(self)} windows of {self.window_s:g} s at {self.sample_rate} Hz from {len(self.files)} "
-            f"recordings, {self.n_classes} classes)"
-        )
-
-
-def _window_offsets(n_samples: int, window: int, kind: str, max_windows: int) -> list[int]:
-    """Start samples of the windows of one file."""
-    if kind == "one-shot" or n_samples <= window:
-        return [0]
-    n = max(1, min(max_windows, n_samples // window))
-    return [int(round(v)) for v in np.linspace(0, n_samples - window, n)]
-
-
-def _cut(waveform: torch.Tensor, offsets: Sequence[int], window: int, silence_db: float) -> tuple[list[torch.Tensor], list[int]]:
-    """The windows at ``offsets`` (zero-padded), without those ``silence_db`` below the loudest one."""
-    pieces = []
-    for start in offsets:
-        piece = waveform[start : start + window]
-        if piece.numel() < window:
-            piece = torch.nn.functional.pad(piece, (0, window - piece.numel()))
-        pieces.append(piece)
-    rms = torch.stack([p.pow(2).mean().sqrt() for p in pieces])
-    level_db = 20 * torch.log10(rms + 1e-12)
-    keep = [i for i in range(len(pieces)) if level_db[i] >= level_db.max() - silence_db]
-    return [pieces[i] for i in keep], [offsets[i] for i in keep]
-
-
-def _default_cache_dir() -> Path:
-    from .download import data_dir
-
-    return data_dir() / "cache" / "sonicpi"
-
-
-def _cache_key(files: Sequence[Path], settings: dict) -> str:
-    digest = hashlib.sha256()
-    digest.update(json.dumps(settings, sort_keys=True).encode())
-    digest.update(json.dumps(sorted(LABELS.items())).encode())
-    for f in files:
-        stat = f.stat()
-        digest.update(f"{f.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-    return digest.hexdigest()[:20]
-
-
 def load_task(
     sample_rate: int = 16000,
     window_s: float = 1.0,
@@ -570,38 +368,6 @@ def load_task(
     if cache_path is not None:
         _write_cache(cache_path, task)
     return task
-
-
-def _write_cache(path: Path, task: SonicPiTask) -> None:
-    """Write atomically: a temporary file beside the target, then a rename."""
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as handle:  # a handle: np.savez would add ".npz" to a name
-            np.savez(
-                handle, waveforms=task.waveforms.numpy(), labels=task.labels.numpy(), groups=task.groups.numpy(),
-                offsets_s=task.offsets_s.numpy(), durations_s=np.asarray(task.durations_s, dtype=np.float64),
-            )
-
-    try:
-        atomic_write(path, write)
-    except OSError as err:  # a read-only or full disk: the task is still returned, just not cached
-        logger.warning("could not cache the Sonic Pi task in %s (%s).", path, err)
-
-
-def grouped_split(task: SonicPiTask, *, val_fraction: float = 0.15, test_fraction: float = 0.2, seed: int = 0):
-    """Train / validation / test window indices, stratified by class and grouped by recording.
-
-    All windows of one file land in the same part (:func:`course_lib.splits.stratified_grouped_split`):
-    windows of one loop are near-copies, and a split that separates them rewards memorising
-    recordings. Each class with three or more files has at least one file in validation and test.
-
-    Returns:
-        :class:`course_lib.splits.Split` of ``int64`` window indices.
-    """
-    from .splits import stratified_grouped_split
-
-    return stratified_grouped_split(
-        task.labels, task.groups, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed
-    )
 
 
 def write_class_folders(
