@@ -30,7 +30,10 @@ The network maps each block ``(100 frames, 96 bands)`` to 512 values (average ov
 maximum over time of the last block's maps). A clip's embedding here is the average over its
 blocks.
 
-What is used here (our code, the published architecture; only the weights come from the wheel):
+What is used here (our code, the published architecture; only the weights come from the wheel;
+the network is in :mod:`~course_lib.pretrained.aisfx_network`, the front end in
+:mod:`~course_lib.pretrained.aisfx_frontend`, the weights loading in
+:mod:`~course_lib.pretrained.aisfx_weights`, all importable from here):
 
 * :class:`AisfxNetwork` – the CNN, sized from :class:`AisfxConfig`;
 * :class:`AisfxFrontEnd` – the spectrogram above, with torchaudio;
@@ -57,21 +60,34 @@ returns ``(frames, bands)``. We follow the Essentia orientation: time first.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-import torchaudio
 from torch import nn
 
 from .._checks import check_int
+from .aisfx_frontend import (  # noqa: F401 (the constants: re-exported)
+    AISFX_BLOCK_FRAMES,
+    AISFX_BLOCK_HOP,
+    AISFX_HOP_LENGTH,
+    AISFX_N_FFT,
+    AISFX_N_MELS,
+    AISFX_SAMPLE_RATE,
+    AISFX_SPEC_MAX,
+    AisfxFrontEnd,
+    n_blocks,
+    spectrogram_blocks,
+)
+from .aisfx_network import AISFX_EMBEDDING_DIM, AisfxConfig, AisfxConvBlock, AisfxNetwork  # noqa: F401
+from .aisfx_weights import (  # noqa: F401 (re-exported)
+    AISFX_INSTALL_HINT,
+    aisfx_checkpoint_path,
+    load_aisfx_checkpoint,
+    load_aisfx_network,
+    weights_digest,
+)
 from .base import PretrainedEncoder
-from .checkpoints import PretrainedWeightsError
 from .heads import PretrainedClassifier, extract_embeddings
 from .pooling import PoolingMethod
 
@@ -110,287 +126,6 @@ CREDIT = (
     "for the Automatic Indexing of Sound Effects Libraries\", ISMIR 2022 (weights from the aisfx 0.1.2 "
     "wheel, licensed CC BY 4.0)."
 )
-#: Sample rate the network was trained at, Hz.
-AISFX_SAMPLE_RATE: int = 44100
-#: STFT window (= FFT size), samples at 44.1 kHz (46 ms).
-AISFX_N_FFT: int = 2048
-#: STFT hop, samples at 44.1 kHz (23 ms).
-AISFX_HOP_LENGTH: int = 1024
-#: Mel bands.
-AISFX_N_MELS: int = 96
-#: Frames per block the network reads (≈ 2.3 s).
-AISFX_BLOCK_FRAMES: int = 100
-#: Frames between the starts of two blocks (the paper's hop of half a block).
-AISFX_BLOCK_HOP: int = 50
-#: The authors' min-max scaling of ``log10(1e4 S + 1)``: divide by this (the minimum is 0).
-AISFX_SPEC_MAX: float = 9.457798957824707
-#: Size of one embedding.
-AISFX_EMBEDDING_DIM: int = 512
-#: What to run when the package is missing.
-AISFX_INSTALL_HINT = (
-    "Fix: run `make install`, or by hand `.venv/bin/python -m pip install --no-deps --require-hashes -r "
-    "requirements-aisfx.txt` (the wheel holds the weights; --no-deps because its metadata pins numpy 1.23 "
-    "and librosa 0.9.2, which this course's torch cannot use)."
-)
-_F_MIN_HZ, _F_MAX_HZ = 0.0, 22050.0
-_PREFIX = "embedding_net."
-
-
-@dataclass(frozen=True)
-class AisfxConfig:
-    """Sizes of :class:`AisfxNetwork` (the defaults are the published ``EmbeddingNet('max', 3, 1, 64)``).
-
-    Attributes:
-        base_channels: channels of the first block; each next block doubles them.
-        n_blocks: convolution blocks (two convolutions each).
-        kernel_size: convolution kernel (square), padding 1.
-        n_mels: mel bands of the input.
-        block_frames: frames of one input block.
-    """
-
-    base_channels: int = 64
-    n_blocks: int = 4
-    kernel_size: int = 3
-    n_mels: int = AISFX_N_MELS
-    block_frames: int = AISFX_BLOCK_FRAMES
-
-    @property
-    def channels(self) -> tuple[int, ...]:
-        """Output channels of each block: 64, 128, 256, 512."""
-        return tuple(self.base_channels * 2**i for i in range(self.n_blocks))
-
-    @property
-    def embedding_dim(self) -> int:
-        """Size of the output: the last block's channels."""
-        return self.channels[-1]
-
-
-class AisfxConvBlock(nn.Module):
-    """Two ``k×k`` convolutions (no bias), each followed by batch norm and ReLU, then max-pooling.
-
-    Shape: ``(batch, in_channels, time, freq)`` → ``(batch, out_channels, time // p, freq // p)``
-    with ``p`` the pool size (2, or 1 for no pooling).
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, pool: int = 2) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(out_channels)
-        self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(out_channels)
-        self.pool = pool
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = F.relu(self.bn2(self.conv2(x)))
-        return F.max_pool2d(x, self.pool) if self.pool > 1 else x
-
-
-class AisfxNetwork(nn.Module):
-    """The aiSFX embedding CNN: ``(batch, 100 frames, 96 bands)`` blocks → ``(batch, 512)``.
-
-    Every block but the last halves time and frequency (max-pool 2×2). The output averages the
-    last maps over frequency, then takes the maximum over time.
-
-    Args:
-        config: the sizes (:class:`AisfxConfig`; the default is the published network).
-    """
-
-    def __init__(self, config: AisfxConfig = AisfxConfig()) -> None:
-        super().__init__()
-        self.config = config
-        channels = (1, *config.channels)
-        self.blocks = nn.ModuleList(
-            AisfxConvBlock(channels[i], channels[i + 1], config.kernel_size, pool=2 if i < config.n_blocks - 1 else 1)
-            for i in range(config.n_blocks)
-        )
-        self.output_dim = config.embedding_dim
-
-    def forward(self, spec_blocks: torch.Tensor) -> torch.Tensor:
-        """``(batch, frames, n_mels)`` normalised log-mel blocks → ``(batch, embedding_dim)``."""
-        if spec_blocks.ndim != 3 or spec_blocks.shape[-1] != self.config.n_mels:
-            raise ValueError(
-                f"AisfxNetwork expects (batch, frames, {self.config.n_mels}) spectrogram blocks (time first), got "
-                f"{tuple(spec_blocks.shape)}. Use AisfxFrontEnd and AisfxEncoder to make them from waveforms."
-            )
-        x = spec_blocks.unsqueeze(1)
-        for block in self.blocks:
-            x = block(x)
-        return x.mean(dim=3).amax(dim=2)
-
-    @staticmethod
-    def state_dict_from_checkpoint(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Rename the package's keys (``embedding_net.conv_block1.conv1.weight``) to ours (``blocks.0.conv1.weight``).
-
-        The package's nine classifier heads (``fc.*``, one per training library) are left out.
-        """
-        out: dict[str, torch.Tensor] = {}
-        for key, value in weights.items():
-            if not key.startswith(_PREFIX):
-                continue
-            block, rest = key[len(_PREFIX) :].split(".", 1)
-            if not block.startswith("conv_block"):
-                raise KeyError(f"unexpected key {key!r} in the aiSFX checkpoint")
-            out[f"blocks.{int(block[len('conv_block'):]) - 1}.{rest}"] = value
-        return out
-
-
-def _mel_filterbank(n_freqs: int) -> torch.Tensor:
-    """``(n_freqs, 96)`` HTK mel triangles over 0–22050 Hz, each band's weights summing to 1 (librosa ``norm=1``)."""
-    fb = torchaudio.functional.melscale_fbanks(
-        n_freqs, _F_MIN_HZ, _F_MAX_HZ, AISFX_N_MELS, AISFX_SAMPLE_RATE, norm=None, mel_scale="htk"
-    ).double()
-    # Computed in float64 and then rounded, as librosa does.
-    return (fb / fb.sum(dim=0, keepdim=True).clamp_min(1e-300)).float()
-
-
-class AisfxFrontEnd(nn.Module):
-    """The network's input from waveforms: ``(batch, samples)`` at 44.1 kHz → ``(batch, frames, 96)``.
-
-    Peak normalisation per clip, power STFT (Hann 2048, hop 1024, centred, zero padding), 96 HTK mel
-    bands summing to 1, ``log10(1e4 · S + 1) / 9.4578``; see the module docstring.
-    ``frames = 1 + samples // 1024``. Peak normalisation ignores zero padding (a padded clip keeps
-    the peak of its real samples).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sample_rate = AISFX_SAMPLE_RATE
-        self.spectrogram = torchaudio.transforms.Spectrogram(
-            n_fft=AISFX_N_FFT, hop_length=AISFX_HOP_LENGTH, power=2.0, center=True, pad_mode="constant"
-        )
-        self.register_buffer("mel_fb", _mel_filterbank(AISFX_N_FFT // 2 + 1), persistent=False)
-
-    @staticmethod
-    def n_frames(n_samples: torch.Tensor | int) -> torch.Tensor:
-        """Frames computed from ``n_samples`` samples: ``1 + n_samples // 1024``."""
-        return 1 + torch.as_tensor(n_samples) // AISFX_HOP_LENGTH
-
-    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
-        if waveforms.ndim != 2:
-            raise ValueError(f"AisfxFrontEnd expects (batch, samples) at 44.1 kHz, got {tuple(waveforms.shape)}.")
-        peak = waveforms.abs().amax(dim=1, keepdim=True)
-        waveforms = waveforms / torch.where(peak > 0, peak, torch.ones_like(peak))
-        power = self.spectrogram(waveforms)  # (batch, 1025, frames)
-        mel = torch.matmul(power.transpose(1, 2), self.mel_fb)  # (batch, frames, 96)
-        return torch.log10(1e4 * mel + 1.0) / AISFX_SPEC_MAX
-
-
-def spectrogram_blocks(spec: torch.Tensor) -> torch.Tensor:
-    """Cut ``(batch, frames, bands)`` into ``(batch, n_blocks, 100, bands)`` blocks every 50 frames.
-
-    ``n_blocks = 1 + (frames - 100) // 50`` (an incomplete last block is dropped, as the package
-    does by default); fewer than 100 frames are padded with zeros (silence) to one block.
-    """
-    if spec.shape[1] < AISFX_BLOCK_FRAMES:
-        spec = F.pad(spec, (0, 0, 0, AISFX_BLOCK_FRAMES - spec.shape[1]))
-    return spec.unfold(1, AISFX_BLOCK_FRAMES, AISFX_BLOCK_HOP).transpose(2, 3)
-
-
-def n_blocks(n_frames: torch.Tensor | int) -> torch.Tensor:
-    """Blocks cut from ``n_frames`` frames: ``max(1, 1 + (n_frames - 100) // 50)``."""
-    n_frames = torch.as_tensor(n_frames)
-    return torch.clamp(1 + (n_frames - AISFX_BLOCK_FRAMES).clamp_min(0) // AISFX_BLOCK_HOP, min=1)
-
-
-def aisfx_checkpoint_path() -> Path:
-    """Where the installed ``aisfx`` wheel keeps its weights (found without importing the package).
-
-    Raises:
-        ImportError: ``aisfx`` is not installed (the message says what to run).
-        FileNotFoundError: the package is installed but its ``models/checkpoint.pth`` is missing.
-    """
-    spec = importlib.util.find_spec("aisfx")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError(f"The pretrained sound-event encoder needs the package aisfx==0.1.2, which is not installed. {AISFX_INSTALL_HINT}")
-    path = Path(list(spec.submodule_search_locations)[0]) / "models" / "checkpoint.pth"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"aisfx is installed but its weights file {path} is missing. Fix: reinstall it: `.venv/bin/python -m pip "
-            "install --force-reinstall --no-deps --require-hashes -r requirements-aisfx.txt`."
-        )
-    return path
-
-
-def _numpy_globals() -> list:
-    import numpy as np  # noqa: PLC0415
-
-    try:
-        from numpy._core.multiarray import scalar  # NumPy >= 2
-    except ImportError:  # pragma: no cover - NumPy 1.x
-        from numpy.core.multiarray import scalar
-    # By the names the file uses (it was written with NumPy 1.x), plus the dtype class that
-    # NumPy 2 rebuilds for np.dtype("int64"): the only objects besides tensors in the file.
-    return [(scalar, "numpy.core.multiarray.scalar"), np.dtype, type(np.dtype(np.int64))]
-
-
-def load_aisfx_checkpoint(path: str | os.PathLike | None = None) -> tuple[dict[str, torch.Tensor], dict]:
-    """Read the wheel's ``checkpoint.pth``: ``(weights, datasets)``.
-
-    ``weights`` is the package's ``CrossNet`` state dict (the embedding network's keys start with
-    ``embedding_net.``); ``datasets`` maps each training library to ``(index, number of classes)``.
-    Read with ``torch.load(weights_only=True)``, allowing only NumPy's scalar and dtype globals.
-
-    Raises:
-        ImportError, FileNotFoundError: see :func:`aisfx_checkpoint_path`.
-        PretrainedWeightsError: the file cannot be read, or does not hold what is expected.
-    """
-    path = Path(path) if path is not None else aisfx_checkpoint_path()
-    if not path.is_file():
-        raise FileNotFoundError(f"The aiSFX weights file {path} does not exist. {AISFX_INSTALL_HINT}")
-    try:
-        with torch.serialization.safe_globals(_numpy_globals()):
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch.load raises UnpicklingError, RuntimeError, EOFError, ... on bad files
-        raise PretrainedWeightsError(
-            f"The aiSFX weights file {path} ({path.stat().st_size} bytes) cannot be read with weights_only=True "
-            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'no detail'}). The file was left in "
-            "place. Fix: reinstall the wheel (`pip install --force-reinstall --no-deps --require-hashes -r "
-            "requirements-aisfx.txt`).",
-            path,
-        ) from err
-    if not (isinstance(loaded, (tuple, list)) and len(loaded) == 2 and isinstance(loaded[0], dict)):
-        raise PretrainedWeightsError(
-            f"{path} does not hold the aiSFX checkpoint (expected (state_dict, datasets), found {type(loaded).__name__}).",
-            path,
-        )
-    weights, datasets = loaded
-    if not any(k.startswith(_PREFIX) for k in weights):
-        raise PretrainedWeightsError(f"{path} holds no '{_PREFIX}*' weights: it is not the aiSFX checkpoint.", path)
-    return weights, dict(datasets)
-
-
-def load_aisfx_network(
-    *, pretrained: bool = True, device: str | torch.device = "cpu", checkpoint: str | os.PathLike | None = None
-) -> AisfxNetwork:
-    """:class:`AisfxNetwork` with the wheel's weights, in eval mode, on ``device``.
-
-    Args:
-        pretrained: ``False`` keeps PyTorch's random initialisation (seed first): the control.
-        device: where to put it.
-        checkpoint: another copy of ``checkpoint.pth`` (default: the installed wheel's).
-    """
-    network = AisfxNetwork()
-    if pretrained:
-        weights, _ = load_aisfx_checkpoint(checkpoint)
-        state = AisfxNetwork.state_dict_from_checkpoint(weights)
-        try:
-            network.load_state_dict(state, strict=True)
-        except RuntimeError as err:
-            raise PretrainedWeightsError(
-                f"the aiSFX checkpoint does not fit the published network ({str(err).splitlines()[0]}).", None
-            ) from err
-    return network.to(device).eval()
-
-
-def weights_digest(module: nn.Module) -> str:
-    """A short hash (16 hex digits) of a module's weights and buffers: cache keys use it to tell
-    pretrained, random and fine-tuned weights apart."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(module.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
 
 
 class AisfxEncoder(PretrainedEncoder):
