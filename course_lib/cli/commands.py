@@ -1,41 +1,4 @@
-"""The command line: train a classifier on a folder of recordings without a notebook.
-
-Introduced in chapter 4 (``book/chapters/ch04_beyond_cnn.ipynb``)::
-
-    python -m course_lib train --root DIR --out OUTDIR [--model simple_cnn|attention_cnn|audio_rnn|crnn]
-        [--epochs N] [--sample-rate SR] [--duration S] [--n-mels M] [--seed K] [--device cpu|cuda]
-
-``DIR`` is a folder dataset (read by :func:`course_lib.datasets.scan_folder_dataset`):
-``DIR/<class>/*.wav`` (split here, stratified and seeded: 70 % train, 15 % validation, 15 % test) or
-``DIR/{train,val,test}/<class>/*.wav`` for a fixed split (with only ``train/`` and ``test/``,
-validation is carved from train). Every default is the course's recommended recipe
-(:data:`course_lib.recipe.RECOMMENDED`).
-
-It writes into ``OUTDIR``: ``metrics.json`` (model, classes, epochs run, validation and test metrics),
-``best_model.pt`` (the best epoch's weights; ``course_lib.training.load_checkpoint`` reads it),
-``history.json``, ``history.png`` and ``confusion_matrix.png``, and ends with a summary.
-
-Transfer learning (chapter 5) instead of a network from scratch::
-
-    python -m course_lib train --root DIR --out OUTDIR --encoder aisfx [--head linear|mlp]
-        [--fine-tune [--unfreeze N] [--fine-tune-epochs E]]
-
-embeds every file once with the pretrained aiSFX sound-event encoder (cached with ``--cache``) and
-trains a head on the embeddings; ``--fine-tune`` then unfreezes the encoder's top ``N`` blocks and
-trains them with the head at a tenth of the learning rate (:mod:`course_lib.transfer`).
-``metrics.json`` records the encoder.
-
-Classifying new files with a trained run (:mod:`course_lib.inference`)::
-
-    python -m course_lib predict --run OUTDIR FILE_OR_FOLDER... [--top-k K] [--csv PATH] [--json PATH]
-
-prints each file's top-k classes with probabilities and writes ``OUTDIR/predictions.csv`` and
-``OUTDIR/predictions.json``; a file that cannot be read is reported in its row, not fatal.
-Wrong input (a missing folder, an empty class folder, bad options) gets a one-line message and exit code 2.
-Every file of the folder is decoded once before training: files that cannot be decoded are listed all
-together in one report (exit code 2); ``--skip-bad`` trains without them and lists them in the log and in
-``metrics.json`` (``skipped_files``).
-"""
+"""The commands of ``python -m course_lib``: ``train`` (from scratch or on a pretrained encoder) and ``predict``."""
 
 from __future__ import annotations
 
@@ -43,139 +6,21 @@ import argparse
 import json
 import logging
 import statistics
-import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .recipe import RECOMMENDED
+from ..recipe import RECOMMENDED
+from .parser import UsageError
 
-__all__ = ["main", "build_parser", "train_command", "transfer_train_command", "predict_command"]
-
-EXIT_USAGE = 2
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m course_lib`` (every option documented in ``--help``)."""
-    from .models import MODELS
-
-    parser = argparse.ArgumentParser(
-        prog="python -m course_lib",
-        description="Deep Learning for Audio — the course's command line.",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    train = commands.add_parser(
-        "train",
-        help="train a classifier on a folder dataset with the course's recommended recipe",
-        description=(
-            "Train a spectrogram classifier on DIR/<class>/*.wav (split 70/15/15 here, stratified and seeded) "
-            "or DIR/{train,val,test}/<class>/*.wav (a fixed split; with only train/ and test/, validation is "
-            "carved from train). Defaults follow the course's recommended recipe: log-mel features "
-            f"({RECOMMENDED.n_mels} bands, {RECOMMENDED.window_s * 1000:g} ms windows every {RECOMMENDED.hop_s * 1000:g} ms), "
-            "per-clip standardisation, SpecAugment, AdamW with a one-cycle schedule, early stopping on the "
-            "validation loss and the best epoch restored. Writes OUTDIR/metrics.json, best_model.pt, "
-            "history.json, history.png and confusion_matrix.png."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    train.add_argument("--root", required=True, type=Path, metavar="DIR", help="the dataset folder (see above)")
-    train.add_argument("--out", required=True, type=Path, metavar="OUTDIR", help="folder for the results (created)")
-    train.add_argument("--model", default=RECOMMENDED.model, choices=sorted(MODELS), help="architecture")
-    train.add_argument(
-        "--epochs", type=_positive_int, default=RECOMMENDED.training.epochs, metavar="N",
-        help="most epochs to train; early stopping may end sooner",
-    )
-    train.add_argument(
-        "--sample-rate", type=_positive_int, default=RECOMMENDED.sample_rate, metavar="SR",
-        help="every file is resampled to SR Hz",
-    )
-    train.add_argument(
-        "--duration", type=_positive_float, default=None, metavar="S",
-        help="clip length in seconds: longer files are centre-cropped, shorter ones zero-padded "
-        "(None: the median length of the training files)",
-    )
-    train.add_argument("--n-mels", type=_positive_int, default=RECOMMENDED.n_mels, metavar="M", help="mel bands (>= 16)")
-    train.add_argument("--seed", type=int, default=0, metavar="K", help="seed of the split, the initial weights and the training")
-    train.add_argument(
-        "--device", default="auto", choices=["auto", "cpu", "cuda"],
-        help="where to train: auto picks CUDA when a GPU is present, else the CPU",
-    )
-    train.add_argument("--batch-size", type=_positive_int, default=RECOMMENDED.training.batch_size, metavar="B", help="clips per batch")
-    train.add_argument("--lr", type=_positive_float, default=RECOMMENDED.training.lr, help="peak learning rate of the one-cycle schedule")
-    train.add_argument(
-        "--patience", type=_positive_int, default=RECOMMENDED.training.early_stopping_patience, metavar="P",
-        help="stop after P epochs without a better validation loss",
-    )
-    train.add_argument("--no-augment", action="store_true", help="train without SpecAugment")
-    train.add_argument("--cache", type=Path, default=None, metavar="DIR", help="keep computed features in DIR for the next run")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
-    train.add_argument(
-        "--skip-bad", action="store_true",
-        help="leave out files that cannot be decoded (listed in the log and in metrics.json) instead of stopping "
-        "with the list of them",
-    )
-    transfer = train.add_argument_group(
-        "transfer learning", "start from a pretrained encoder instead of training a network from scratch (chapter 5)"
-    )
-    transfer.add_argument(
-        "--encoder", default=None, choices=["aisfx"],
-        help="embed every file with this pretrained encoder (aisfx: Ma & Lerch's sound-event CNN, 44.1 kHz; "
-        "--sample-rate and --n-mels are then unused) and train a head on the embeddings; --cache keeps them",
-    )
-    transfer.add_argument("--head", default="linear", choices=["linear", "mlp"], help="the head: linear, or one hidden layer of 128")
-    transfer.add_argument(
-        "--fine-tune", action="store_true",
-        help="after the head, unfreeze the encoder's top --unfreeze blocks and train them with the head at lr/10",
-    )
-    transfer.add_argument("--unfreeze", type=_positive_int, default=1, metavar="N", help="encoder blocks (1-4, from the top) that --fine-tune trains")
-    transfer.add_argument("--fine-tune-epochs", type=_positive_int, default=10, metavar="E", help="most epochs of --fine-tune")
-
-    predict = commands.add_parser(
-        "predict",
-        help="classify audio files with a trained run",
-        description=(
-            "Classify audio files with the model of a training run (the --out folder of `train`, from scratch or "
-            "with --encoder). Each file is prepared as the training files were (mono, resampled, centre-cropped or "
-            "padded to the training clip length). Prints each file's top-k classes with probabilities and writes a "
-            "CSV and a JSON file. A file that cannot be read is reported in its row; the others are still classified."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    predict.add_argument("--run", required=True, type=Path, metavar="OUTDIR", help="the folder written by `train --out`")
-    predict.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_FOLDER", help="audio files, or folders searched recursively")
-    predict.add_argument("--top-k", type=_positive_int, default=3, metavar="K", help="classes listed per file")
-    predict.add_argument("--csv", type=Path, default=None, metavar="PATH", help="CSV output (default OUTDIR/predictions.csv)")
-    predict.add_argument("--json", type=Path, default=None, metavar="PATH", help="JSON output (default OUTDIR/predictions.json)")
-    predict.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"], help="where to run the model")
-    return parser
-
-
-class UsageError(Exception):
-    """A problem with the user's input: reported in one line with exit code 2."""
+__all__ = [
+    "train_command",
+    "transfer_train_command",
+    "predict_command",
+]
 
 
 def _median_duration(files: Sequence[Path]) -> float:
-    from .audio_io import audio_info
+    from ..audio_io import audio_info
 
     durations = [audio_info(f).duration_s for f in files]
     return round(statistics.median(durations), 3)
@@ -184,7 +29,7 @@ def _median_duration(files: Sequence[Path]) -> float:
 def _usable_splits(root: Path, args: argparse.Namespace):
     """Scan the folder and decode every file once: ONE report listing every unreadable file, then stop
     (exit 2) or, with ``--skip-bad``, split the folder without them and log the list (``args.skipped_files``)."""
-    from .datasets import UnreadableFilesError, describe_unreadable, find_unreadable, scan_folder_dataset
+    from ..datasets import UnreadableFilesError, describe_unreadable, find_unreadable, scan_folder_dataset
 
     splits = scan_folder_dataset(root, seed=args.seed)
     every = [f for part in ("train", "val", "test") for f in splits.part(part)[0]]
@@ -230,7 +75,7 @@ def _write_run_outputs(out: Path, metrics: dict, history, confusion, class_names
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plots import plot_confusion_matrix, plot_history
+    from ..plots import plot_confusion_matrix, plot_history
 
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     history.save_json(out / "history.json")
@@ -245,11 +90,10 @@ def _write_run_outputs(out: Path, metrics: dict, history, confusion, class_names
 
 def train_command(args: argparse.Namespace) -> dict:
     """Run ``train`` with parsed arguments; return the metrics written to ``metrics.json``."""
-    from .datasets import AudioFileDataset, scan_folder_dataset
-    from .evaluation import evaluate
-    from .models import build_model, count_parameters
-    from .runtime import seed_everything, select_device
-    from .training import fit
+    from ..datasets import AudioFileDataset
+    from ..models import build_model, count_parameters
+    from ..runs import train_and_evaluate
+    from ..runtime import seed_everything, select_device
 
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}.")
@@ -319,14 +163,12 @@ def train_command(args: argparse.Namespace) -> dict:
         "top_db": recipe.top_db, "standardize": True,
     }
     print(f"Model: {args.model} ({count_parameters(model):,} parameters), up to {args.epochs} epochs on {device}.")
-    start = time.perf_counter()
-    history = fit(
-        model, parts["train"], parts["val"], config, checkpoint_path=checkpoint,
-        checkpoint_metadata={"class_names": class_names, "features": settings},
+    run = train_and_evaluate(  # the model is built above (seeded), to check it before training
+        model, parts["train"], parts["val"], parts["test"], config, class_names=class_names, seed=args.seed,
+        checkpoint_path=checkpoint, checkpoint_metadata={"class_names": class_names, "features": settings},
+        evaluate_val=True,
     )
-    train_time = time.perf_counter() - start
-    result = evaluate(model, parts["test"], class_names)
-    val_result = evaluate(model, parts["val"], class_names) if parts["val"] is not None else None
+    history, result, val_result, train_time = run.history, run.test, run.val, run.train_time_s
 
     metrics = {
         "model": args.model,
@@ -362,10 +204,10 @@ def train_command(args: argparse.Namespace) -> dict:
 
 def transfer_train_command(args: argparse.Namespace, splits, duration_s: float) -> dict:
     """``train --encoder``: a head on a pretrained encoder's embeddings (and ``--fine-tune``); see :mod:`course_lib.transfer`."""
-    from .evaluation import evaluate
-    from .pretrained.aisfx import AISFX_SAMPLE_RATE, CREDIT
-    from .runtime import select_device
-    from .transfer import train_transfer
+    from ..evaluation import evaluate
+    from ..pretrained.aisfx import AISFX_SAMPLE_RATE, CREDIT
+    from ..runtime import select_device
+    from ..transfer import train_transfer
 
     if args.unfreeze > 4:
         raise UsageError(f"--unfreeze must be 1 to 4 (the encoder has 4 blocks), got {args.unfreeze}.")
@@ -450,8 +292,8 @@ def transfer_train_command(args: argparse.Namespace, splits, duration_s: float) 
 
 def predict_command(args: argparse.Namespace) -> int:
     """``predict``: top-k classes of each file; returns the exit code (1 when no file could be classified)."""
-    from .inference import collect_audio_files, load_run, predict_files, write_predictions
-    from .runtime import select_device
+    from ..inference import collect_audio_files, load_run, predict_files, write_predictions
+    from ..runtime import select_device
 
     try:
         device = select_device(args.device)
@@ -482,22 +324,3 @@ def predict_command(args: argparse.Namespace) -> int:
     print(f"Classified {len(predictions) - bad} of {len(predictions)} file(s)" + (f"; {bad} could not be read (see ERROR rows)" if bad else "")
           + f". Wrote {csv_path} and {json_path}.")
     return 0 if bad < len(predictions) else 1
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m course_lib`` and the ``course-lib`` script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)  # exits with code 2 and a usage message on bad options
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    from .audio_io import AudioFileError
-    from .datasets import DatasetError
-
-    try:
-        if args.command == "train":
-            train_command(args)
-        elif args.command == "predict":
-            return predict_command(args)
-    except (UsageError, DatasetError, AudioFileError, FileNotFoundError) as err:
-        print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    return 0
