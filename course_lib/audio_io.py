@@ -30,6 +30,8 @@ import soxr
 import torch
 import torchaudio
 
+from ._checks import check_int
+
 __all__ = [
     "AudioFileError",
     "AudioInfo",
@@ -252,8 +254,7 @@ def _as_tensor(x: torch.Tensor | np.ndarray, name: str) -> torch.Tensor:
 
 
 def _check_sample_rate(sample_rate: int, name: str) -> None:
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise ValueError(f"{name} must be a positive integer number of Hz, got {sample_rate!r}.")
+    check_int(sample_rate, name, minimum=1, unit="Hz", allow_numpy=True)
 
 
 def to_mono(waveform: torch.Tensor) -> torch.Tensor:
@@ -375,8 +376,7 @@ def fix_length(
         ``(..., n_samples)``.
     """
     waveform = _as_tensor(waveform, "waveform")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples <= 0:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+    check_int(n_samples, "n_samples", minimum=1, allow_numpy=True)
     if mode not in ("start", "center", "random"):
         raise ValueError(f"mode must be 'start', 'center' or 'random', got {mode!r}.")
     length = waveform.shape[-1]

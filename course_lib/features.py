@@ -27,7 +27,9 @@ import torch
 import torchaudio
 from torch import nn
 
+from ._checks import check_int
 from ._progress import progress as _progress
+from .runtime import module_device
 
 __all__ = [
     "WINDOWS",
@@ -300,16 +302,6 @@ class Standardize(nn.Module):
 # Features of many waveforms, in batches (the per-batch step is shared with course_lib.data.cache).
 
 
-def _check_batch_size(batch_size: int) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-
-
-def _module_device(module: nn.Module) -> torch.device:
-    """Where a module's parameters / buffers live (the CPU for a module without any)."""
-    tensors = list(module.parameters()) + list(module.buffers())
-    return tensors[0].device if tensors else torch.device("cpu")
-
 def compute_features(
     waveforms: torch.Tensor,
     feature: nn.Module,
@@ -346,11 +338,11 @@ def compute_features(
         )
     if waveforms.shape[0] == 0:
         raise ValueError("compute_features got an empty set of waveforms (N = 0).")
-    _check_batch_size(batch_size)
+    check_int(batch_size, "batch_size", minimum=1)
     if not isinstance(feature, nn.Module):
         raise TypeError(f"feature must be an nn.Module (e.g. LogMelSpectrogram), got {type(feature).__name__}.")
     if device is None:
-        device = _module_device(feature)
+        device = module_device(feature)
     feature = feature.to(device)
     was_training = feature.training
     feature.eval()

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from .._checks import check_int
 from ..augment import WaveformAugment
 from ..evaluation import classification_metrics, predict
 from ..features import compute_features
@@ -168,8 +169,7 @@ def augmented_views(
     Returns:
         ``(n_views, N, 1, n_mels, frames)`` for :class:`AugmentedViews`.
     """
-    if isinstance(n_views, bool) or not isinstance(n_views, int) or n_views < 1:
-        raise ValueError(f"n_views must be a positive integer, got {n_views!r}.")
+    check_int(n_views, "n_views", minimum=1)
     augment = WaveformAugment(sample_rate, max_shift_s=max_shift_s, snr_db=snr_db, gain_db=None, p=0.8).train()
     generator = torch.Generator().manual_seed(int(seed))
     views = [compute_features(waveforms, feature)]

@@ -1,6 +1,7 @@
 """Features of audio files computed once, in batches and threads, and kept on disk.
 
-Step 2 of the data pipeline of chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``).
+Step 2 of the data pipeline: introduced in chapter 2 (``book/chapters/ch02_first_cnn.ipynb``),
+explained in chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``).
 :func:`cached_features` decodes each file once (:mod:`course_lib.data.decode`), computes the
 features a batch of clips at a time without gradients (the per-batch step of
 :func:`course_lib.features.compute_features`) and standardises them → ``(N, 1, n_mels, frames)``.
@@ -14,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,7 +25,9 @@ import torch
 from torch import nn
 
 from .._progress import progress as _progress
-from ..features import _check_batch_size, _features_of_batch, _module_device
+from .._checks import check_int
+from ..features import _features_of_batch
+from ..runtime import atomic_write, module_device
 from .decode import _check_clip_settings, _check_workers, _in_threads, _load_chunk, report_skipped
 
 __all__ = ["feature_signature", "FeatureCache", "cached_features"]
@@ -120,12 +122,13 @@ class FeatureCache:
     @staticmethod
     def write_entry(entry: Path, value: torch.Tensor) -> Path:
         """Store ``value`` at ``entry`` atomically (safe when several threads write the same entry)."""
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(f"{entry.name}.tmp{os.getpid()}-{threading.get_ident()}")
-        with open(tmp, "wb") as handle:
-            np.save(handle, value.detach().cpu().numpy(), allow_pickle=False)
-        os.replace(tmp, entry)
-        return entry
+        array = value.detach().cpu().numpy()
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:  # a handle: np.save would add ".npy" to a path
+                np.save(handle, array, allow_pickle=False)
+
+        return atomic_write(entry, write)
 
 
 def cached_features(
@@ -183,7 +186,7 @@ def cached_features(
     if not isinstance(feature, nn.Module):
         raise TypeError(f"feature must be an nn.Module (e.g. LogMelSpectrogram), got {type(feature).__name__}.")
     _check_clip_settings(on_error, crop)
-    _check_batch_size(batch_size)
+    check_int(batch_size, "batch_size", minimum=1)
     workers = _check_workers(workers)
     if cache is not None and not isinstance(cache, FeatureCache):
         cache = FeatureCache(cache)
@@ -203,7 +206,7 @@ def cached_features(
                 continue
         todo.append(i)
 
-    device = _module_device(feature)
+    device = module_device(feature)
 
     def task(chunk: list[int]) -> tuple[list[int], torch.Tensor | None, list[str]]:
         waveforms, local, skipped = _load_chunk(

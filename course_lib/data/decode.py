@@ -1,9 +1,10 @@
 """From files to waveforms: decode, mix to mono, fix the length, resample — in threads.
 
-Step 1 of the data pipeline of chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``; chapter 2
-already uses it through the datasets). :func:`load_clips` keeps every waveform in memory; to turn
-files into features, :func:`course_lib.data.cache.cached_features` uses the same per-batch step
-(:func:`_load_chunk`) and thread pool (:func:`_in_threads`) but keeps only a few batches of audio.
+Step 1 of the data pipeline: introduced in chapter 2 (``book/chapters/ch02_first_cnn.ipynb``),
+explained in chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``). :func:`load_clips` keeps
+every waveform in memory; to turn files into features, :func:`course_lib.data.cache.cached_features`
+uses the same per-batch step (:func:`_load_chunk`) and thread pool (:func:`_in_threads`) but keeps
+only a few batches of audio.
 """
 
 from __future__ import annotations
@@ -17,26 +18,20 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import torch
 
+from .._checks import check_int
 from .._progress import progress as _progress
 from ..audio_io import AudioFileError, fix_length, load_audio, resample, seconds_to_samples, to_mono
-from ..features import _check_batch_size
+from ..runtime import default_workers
 
 __all__ = ["default_workers", "load_clip", "load_clips", "report_skipped"]
 
 logger = logging.getLogger(__name__)
 
 
-def default_workers() -> int:
-    """Threads used to decode and compute features: the CPU cores, at most 4 (``os.cpu_count()``)."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 def _check_workers(workers: int | None) -> int:
     if workers is None:
         return default_workers()
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer (threads), got {workers!r}.")
-    return workers
+    return check_int(workers, "workers", minimum=1, unit="threads")
 
 
 def load_clip(
@@ -158,7 +153,7 @@ def load_clips(
         the indices into ``paths`` of the files that were decoded, so labels can be filtered to match.
     """
     _check_clip_settings(on_error, crop)
-    _check_batch_size(batch_size)
+    check_int(batch_size, "batch_size", minimum=1)
     workers = _check_workers(workers)
     starts = range(0, len(paths), batch_size)
     tasks = [

@@ -1,7 +1,7 @@
 """Datasets over precomputed features and the loader that batches them.
 
-Step 3 of the data pipeline of chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``; chapter 2
-already trains on it). :class:`FeatureDataset` serves cached tensors a whole batch per call (one
+Step 3 of the data pipeline: introduced in chapter 2 (``book/chapters/ch02_first_cnn.ipynb``, which
+trains on it), explained in chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``). :class:`FeatureDataset` serves cached tensors a whole batch per call (one
 indexing operation and one :class:`course_lib.augment.SpecAugment` call per batch, not per clip);
 :func:`make_loader` wraps it in a seeded :class:`~torch.utils.data.DataLoader` with settings right
 for a small CPU.
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
-from ..features import _check_batch_size
+from .._checks import check_int
 
 __all__ = ["FeatureDataset", "FeatureBatch", "collate", "make_loader"]
 
@@ -141,7 +141,7 @@ def make_loader(
         num_workers: worker processes.
         drop_last: drop a last, smaller batch (useful with BatchNorm and a batch of 1).
     """
-    _check_batch_size(batch_size)
+    check_int(batch_size, "batch_size", minimum=1)
     if sampler is not None and shuffle:
         raise ValueError("make_loader: pass shuffle=False with a sampler; the sampler already decides the order.")
     if len(dataset) == 0:  # type: ignore[arg-type]

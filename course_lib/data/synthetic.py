@@ -1,7 +1,9 @@
 """A seeded synthetic sound-event dataset: the data every chapter trains on when no download exists.
 
-Introduced in chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``); chapters 2, 4, 5 and 6 train on
-it, and the writers of :mod:`course_lib.layouts` lay it out like ESC-50, GTZAN or a class folder.
+Introduced in chapter 2 (``book/chapters/ch02_first_cnn.ipynb``, which trains on it; chapter 3
+explains it); chapters 4, 5 and 6 train on it too, and the writers of :mod:`course_lib.data.esc50`,
+:mod:`course_lib.data.gtzan` and :mod:`course_lib.data.folder` lay it out like ESC-50, GTZAN or a
+class folder.
 
 Each clip holds one *event* of a known class, placed at a random onset inside a longer clip over
 coloured background noise, at a random signal-to-noise ratio, plus optional short *distractor* blips
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .._checks import check_int
 from ..audio_io import seconds_to_samples
 
 __all__ = [
@@ -87,8 +90,7 @@ class SyntheticConfig:
     class_names: tuple[str, ...] = field(default_factory=lambda: CLASS_NAMES)
 
     def __post_init__(self) -> None:
-        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) or self.sample_rate < 4000:
-            raise ValueError(f"SyntheticConfig.sample_rate must be an integer >= 4000 Hz, got {self.sample_rate!r}.")
+        check_int(self.sample_rate, "sample_rate", minimum=4000, owner="SyntheticConfig", unit="Hz")
         if not (self.duration_s > 0):
             raise ValueError(f"SyntheticConfig.duration_s must be > 0 seconds, got {self.duration_s!r}.")
         for name in ("snr_db", "event_duration_s", "distractor_snr_db", "distractor_duration_s", "level_dbfs", "background_tilt"):
@@ -103,8 +105,7 @@ class SyntheticConfig:
             )
         if self.distractor_duration_s[0] <= 0 or self.distractor_duration_s[1] > self.duration_s:
             raise ValueError(f"SyntheticConfig.distractor_duration_s={self.distractor_duration_s} must lie in (0, duration_s].")
-        if isinstance(self.n_distractors, bool) or not isinstance(self.n_distractors, int) or self.n_distractors < 0:
-            raise ValueError(f"SyntheticConfig.n_distractors must be an integer >= 0, got {self.n_distractors!r}.")
+        check_int(self.n_distractors, "n_distractors", minimum=0, owner="SyntheticConfig")
         self.class_names = tuple(self.class_names)
         unknown = [c for c in self.class_names if c not in CLASS_NAMES]
         if unknown or not self.class_names or len(set(self.class_names)) != len(self.class_names):
@@ -307,10 +308,8 @@ def generate_batch(
         raise TypeError(f"config must be a SyntheticConfig, got {type(config).__name__}.")
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator (e.g. torch.Generator().manual_seed(0)), got {type(generator).__name__}.")
-    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(config.class_names):
-        raise ValueError(f"label must be an integer in [0, {len(config.class_names) - 1}] (config.class_names), got {label!r}.")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}.")
+    check_int(label, "label", minimum=0, maximum=len(config.class_names) - 1, fix="pass an index into config.class_names")
+    check_int(n, "n", minimum=1)
     sr = config.sample_rate
     n_samples = config.n_samples
     clip_s = n_samples / sr
@@ -401,10 +400,8 @@ def make_synthetic_dataset(
     Returns:
         A :class:`SyntheticDataset` with ``waveforms (N, 1, samples)``, ``labels (N,)``, ``info``.
     """
-    if isinstance(n_per_class, bool) or not isinstance(n_per_class, int) or n_per_class < 1:
-        raise ValueError(f"n_per_class must be a positive integer, got {n_per_class!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    check_int(n_per_class, "n_per_class", minimum=1)
+    check_int(seed, "seed", minimum=0)
     config = SyntheticConfig() if config is None else config
     generator = torch.Generator().manual_seed(seed)
     waveforms: list[torch.Tensor] = []
