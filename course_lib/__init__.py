@@ -1,36 +1,54 @@
 """course_lib — the companion library of "Deep Learning for Audio — Introduction".
 
-The package mirrors the book; each module names the chapter that introduces it:
+The package is organised by topic, with a chapter layer on top. Each entry names, in brackets,
+the chapter that introduces it: the first chapter whose code imports it, directly or through a
+compatibility module that re-exports it (``tests/test_module_table.py`` checks this table and
+the README's against the notebooks); ``—``: no chapter imports it.
 
-==========================  ===========================================================
-module                      what it holds (chapter)
-==========================  ===========================================================
-``course_lib.audio_io``     load / save audio, mono, resampling (soxr), length, levels (1)
-``course_lib.features``     log-mel, log spectrogram, MFCC, standardisation (1)
-``course_lib.plots``        waveform and spectrogram figures, audio players (1)
-``course_lib.seeding``      one call that seeds Python, NumPy and PyTorch (1)
-``course_lib.synthetic``    seeded synthetic sound events with onset / offset / SNR metadata (3)
-``course_lib.pipeline``     threaded batched features, on-disk feature cache, batch datasets, loaders (3)
-``course_lib.timing``       best-of-n wall-clock timing (3)
-``course_lib.augment``      SpecAugment and waveform augmentations (3)
-``course_lib.splits``       stratified, grouped and ESC-50 cross-validation splits (3)
-``course_lib.layouts``      synthetic data written in the ESC-50 / GTZAN / class-folder layouts (3)
-``course_lib.datasets``     ESC-50, GTZAN (filtered split) and folder datasets, real or synthetic (3)
-``course_lib.download``     SHA-256-checked, atomic downloads, safe extraction; ``COURSE_DATA_DIR`` (3)
-``course_lib.models``       SimpleAudioClassifier (2); AttentionCNN, AudioRNN, CRNN; ``build_model`` (4)
-``course_lib.training``     ``fit``, ``TrainConfig``, history, checkpoints, class weights, sampler (2)
-``course_lib.evaluation``   predictions with probabilities, scikit-learn metrics, per-class report (2)
-``course_lib.recipe``       the recommended recipe: features, SpecAugment, training defaults (2)
-``course_lib.pretrained``   wav2vec 2.0 (download once) and CREPE (offline) encoders, heads (5)
-``course_lib.cli``          ``python -m course_lib train --root DIR --out OUTDIR`` (4)
-``course_lib.explorer``     STFT resolution table, parameter comparison, live explorer (1)
-``course_lib.experiments``  the pitfalls measured: overfitting, imbalance, leakage, normalisation (6)
-``course_lib.case_study``   ESC-50 five-fold cross-validation, fast / full modes, references (7)
-``course_lib.grading``      the instructor's isolated grader: ``python -m course_lib.grading`` (exercises)
-==========================  ===========================================================
+====================================  ====================================================================
+module                                what it holds (chapter)
+====================================  ====================================================================
+``course_lib.audio_io``               load / save audio, mono, resampling (soxr), length, levels (1)
+``course_lib.features``               log-mel, log spectrogram, MFCC, standardisation, batches (1)
+``course_lib.plots``                  waveform and spectrogram figures, audio players (1)
+``course_lib.diagrams``               figures drawn from the code: framing, pipeline, models (1)
+``course_lib.sonicpi``                the CC0 Sonic Pi recordings: labels, windows, grouped splits (1)
+``course_lib.runtime``                seeding, device, worker threads, atomic file writes (1)
+``course_lib.seeding``                compatibility: ``seed_everything`` from ``runtime`` (1)
+``course_lib.chapters``               the chapter layer: ``ch01_explorer``, ``ch03_…``, ``ch06_…``, ``ch07_…`` (1)
+``course_lib.explorer``               compatibility: ``chapters.ch01_explorer``, the STFT explorer (1)
+``course_lib.data``                   decode, feature cache, loaders, datasets, synthetic data, splits (2)
+``course_lib.pipeline``               compatibility: ``data.decode`` / ``data.cache`` / ``data.loader`` (2)
+``course_lib.synthetic``              compatibility: ``data.synthetic``, seeded synthetic sound events (2)
+``course_lib.splits``                 compatibility: ``data.splits``, stratified / grouped / ESC-50 splits (2)
+``course_lib.models``                 SimpleAudioClassifier, AttentionCNN, AudioRNN, CRNN; ``build_model`` (2)
+``course_lib.train``                  ``fit``, settings and history, checkpoints, class balance (2)
+``course_lib.training``               compatibility: ``train`` (2)
+``course_lib.evaluation``             predictions with probabilities, scikit-learn metrics, report (2)
+``course_lib.recipe``                 the recommended recipe: features, SpecAugment, training (2)
+``course_lib.comparison``             runs over several seeds, their mean and spread (2)
+``course_lib.augment``                SpecAugment and waveform augmentations (3)
+``course_lib.timing``                 best-of-n wall-clock timing (3)
+``course_lib.datasets``               compatibility: ``data.base`` / ``esc50`` / ``gtzan`` / ``folder`` (3)
+``course_lib.layouts``                compatibility: the synthetic writers in ``data.esc50`` etc. (3)
+``course_lib.download``               compatibility: ``data.download``, checked downloads (3)
+``course_lib.experiments``            compatibility: chapter 6's ``chapters.ch06_*`` (3)
+``course_lib.pretrained``             aiSFX and CREPE (offline) and wav2vec 2.0 encoders, heads (5)
+``course_lib.transfer_experiments``   cached encoder outputs, fine-tuning, learning curves (5)
+``course_lib.case_study``             compatibility: ``chapters.ch07_case_study`` / ``ch07_transfer`` (7)
+``course_lib.cli``                    ``python -m course_lib train --root DIR --out OUTDIR`` (—)
+``course_lib.transfer``               the transfer recipe on audio files, run by the CLI (—)
+``course_lib.inference``              class probabilities for new audio files (—)
+``course_lib.transfer_clips``         clips of the transfer experiments, encoded once (—)
+``course_lib.runs``                   one run: seed → build → fit → predict → metrics (—)
+``course_lib.sonicpi_labels``         the Sonic Pi label table (—)
+``course_lib.sonicpi_task``           the Sonic Pi windows, their cache and the grouped split (—)
+``course_lib.grading``                the instructor's isolated grader: ``python -m course_lib.grading`` (—)
+====================================  ====================================================================
 
-Modules import one way only: audio I/O → features → data → models → training →
-evaluation / plots; grading sits on top.
+Modules import one way only: audio I/O → features → data → models → training → evaluation, the
+pretrained encoders beside the models, the chapter layer on top, the grader apart (it imports
+nothing of the library). ``lint-imports`` checks it (the contracts are in ``pyproject.toml``).
 """
 
 __version__ = "0.1.0"

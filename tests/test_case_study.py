@@ -8,6 +8,9 @@ import pytest
 import torch
 
 from course_lib import case_study as cs
+from course_lib.chapters import ch07_case_study
+from course_lib.models import build_model
+from course_lib.recipe import RECOMMENDED
 from course_lib.download import DATA_DIR_ENV, ESC50_ARCHIVE
 from course_lib.layouts import esc50_config, write_esc50_layout
 
@@ -58,13 +61,13 @@ def test_locate_prefers_the_real_download(data_dir):
 
 def test_locate_writes_the_synthetic_layout_once_and_says_so(data_dir, monkeypatch):
     calls = []
-    real_writer = cs.write_esc50_layout
+    real_writer = ch07_case_study.write_esc50_layout
 
     def small_writer(root, **kwargs):  # the same writer, with tiny clips to keep the test fast
         calls.append(root)
         return real_writer(root, **{**kwargs, "config": TINY})
 
-    monkeypatch.setattr(cs, "write_esc50_layout", small_writer)
+    monkeypatch.setattr(ch07_case_study, "write_esc50_layout", small_writer)  # the module that calls it
     first = cs.locate_esc50()
     assert first.kind == "synthetic" and "SYNTHETIC" in first.note
     assert (first.root / "meta" / "esc50.csv").is_file()
@@ -116,19 +119,19 @@ def test_cross_validate_validates(tiny_features):
 
 def test_attention_maps(tiny_features):
     torch.manual_seed(0)
-    model = cs.build_model("attention_cnn", n_classes=3, n_mels=32, channels=(4, 8, 8, 8))
+    model = build_model("attention_cnn", n_classes=3, n_mels=32, channels=(4, 8, 8, 8))
     x = tiny_features.dataset.features[:3]
     probs, attention = cs.attention_maps(model, x)
     assert probs.shape == (3, 3) and attention.shape == (3, x.shape[-1])
     assert torch.allclose(attention.sum(dim=1), torch.ones(3), atol=1e-5)
     assert torch.allclose(probs.sum(dim=1), torch.ones(3), atol=1e-5)
     with pytest.raises(TypeError, match="no attention"):
-        cs.attention_maps(cs.build_model("simple_cnn", n_classes=3, n_mels=32), x)
+        cs.attention_maps(build_model("simple_cnn", n_classes=3, n_mels=32), x)
 
 
 def test_seed_style_loop_cannot_take_a_tuple_but_fit_explains():
     # The seed's loop did criterion(model(x), y) with a model returning (logits, attention).
-    model = cs.build_model("attention_cnn", n_classes=3, n_mels=32, channels=(4, 8, 8, 8))
+    model = build_model("attention_cnn", n_classes=3, n_mels=32, channels=(4, 8, 8, 8))
     x, y = torch.randn(2, 1, 32, 40), torch.tensor([0, 1])
     with pytest.raises(TypeError):
         torch.nn.functional.cross_entropy(model(x, return_attention=True), y)
@@ -145,7 +148,7 @@ def test_published_results_are_cited_and_plausible():
 
 
 def test_fast_and_full_settings():
-    assert cs.FULL.test_folds == (1, 2, 3, 4, 5) and cs.FULL.recipe == cs.RECOMMENDED
+    assert cs.FULL.test_folds == (1, 2, 3, 4, 5) and cs.FULL.recipe == RECOMMENDED
     assert set(cs.FAST.test_folds) <= set(cs.FULL.test_folds)
     assert cs.FAST.epochs < cs.FULL.epochs
 

@@ -6,6 +6,15 @@ the library imports these modules (``lint-imports`` checks it, see ``pyproject.t
 =================================  ============================================================
 module                             what it holds
 =================================  ============================================================
+``chapters.ch01_explorer``         the STFT explorer: resolution table, comparison, live widgets
 ``chapters.ch03_data_pipeline``    the seed's per-item pipeline, kept to measure it
+``chapters.ch06_tools``            chapter 6's recipe and model, scores, augmented views
+``chapters.ch06_pitfalls``         the pitfalls measured: overfitting, imbalance, leakage, statistics
+``chapters.ch06_demos``            chapter 6's runs with its settings; percentages; code display
+``chapters.ch07_case_study``       ESC-50 five-fold cross-validation, fast / full, references
+``chapters.ch07_transfer``         the transfer recipe on the same folds (aiSFX embeddings + head)
 =================================  ============================================================
+
+The old modules ``course_lib.explorer``, ``course_lib.experiments`` and ``course_lib.case_study``
+re-export these names.
 """

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from ..data.loader import FeatureDataset
 from ..data.splits import Split, group_overlap, grouped_split, stratified_split

@@ -1,6 +1,7 @@
 """Train / validation / test splits that do not lie: stratified, grouped, and ESC-50's official folds.
 
-Introduced in chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``); chapter 6 measures what a leaky
+Introduced in chapter 2 (``book/chapters/ch02_first_cnn.ipynb``; chapter 3 explains the grouped and
+ESC-50 splits); chapter 6 measures what a leaky
 split does, and chapter 7 runs the official ESC-50 cross-validation.
 
 * :func:`stratified_split` – a seeded split that keeps every class's share in every part;
