@@ -368,8 +368,8 @@ def plot_confusion_matrix(
     Args:
         matrix: ``(n_classes, n_classes)`` counts (e.g. ``classification_metrics(...)["confusion_matrix"]``).
         class_names: one name per class.
-        normalize: show each row as fractions of its class (the diagonal is per-class recall)
-            instead of counts; the numbers in the cells follow.
+        normalize: show each row as a percentage of its class (the diagonal is per-class recall)
+            instead of counts; the numbers in the cells follow (whole percents, so they fit a cell).
         ax: axes to draw into (a new figure when ``None``).
         title: optional title.
 
@@ -384,26 +384,32 @@ def plot_confusion_matrix(
         raise ValueError(f"plot_confusion_matrix: matrix of shape {counts.shape} does not match {n} class names.")
     if normalize:
         totals = counts.sum(axis=1, keepdims=True)
-        values = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+        values = 100.0 * np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
     else:
         values = counts
     if ax is None:
         size = max(4.0, 0.45 * n + 2.0)
         _, ax = plt.subplots(figsize=(size + 1.0, size))
-    image = ax.imshow(values, cmap=cmap, vmin=0, vmax=1.0 if normalize else max(1.0, values.max()))
-    plt.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of true class" if normalize else "clips")
+    top = 100.0 if normalize else max(1.0, values.max())
+    image = ax.imshow(values, cmap=cmap, vmin=0, vmax=top)
+    bar = plt.colorbar(image, ax=ax, fraction=0.046, pad=0.04,
+                       label="% of the true class" if normalize else "clips")
+    bar.ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))  # no "1.5 clips"
+    bar.ax.tick_params(labelsize=10)
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
-    ax.set_xticklabels(class_names, rotation=60, ha="right", rotation_mode="anchor", fontsize=10)
+    # upright labels would overlap beyond a few classes; vertical ones never do
+    ax.set_xticklabels(class_names, rotation=60 if n <= 6 else 90, ha="right" if n <= 6 else "center",
+                       rotation_mode="anchor" if n <= 6 else "default", fontsize=10)
     ax.set_yticklabels(class_names, fontsize=10)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    threshold = (1.0 if normalize else max(1.0, values.max())) / 2
+    threshold = top / 2
     for i in range(n):
         for j in range(n):
             if counts[i, j] == 0:
                 continue
-            text = f"{values[i, j]:.2f}" if normalize else f"{int(counts[i, j])}"
+            text = f"{values[i, j]:.0f}" if normalize else f"{int(counts[i, j])}"
             ax.text(j, i, text, ha="center", va="center", fontsize=10 if n <= 12 else 8,
                     color="white" if values[i, j] > threshold else "black")
     if title:

@@ -89,7 +89,8 @@ def test_training_figures():
     assert len(plot_history(history.to_dict(), show_lr=False).axes) == 2
     ax = plot_confusion_matrix(np.array([[2, 1, 0], [0, 1, 1], [1, 0, 4]]), NAMES, normalize=True)
     assert [t.get_text() for t in ax.get_xticklabels()] == NAMES
-    assert "0.67" in [t.get_text() for t in ax.texts]
+    assert [t.get_text() for t in ax.texts] == ["67", "33", "50", "50", "20", "80"]  # % of each true class
+    assert ax.images[0].colorbar.ax.get_ylabel() == "% of the true class"
     with pytest.raises(ValueError, match="3 class names"):
         plot_confusion_matrix(np.eye(2), NAMES)
     with pytest.raises(ValueError, match="empty"):
