@@ -430,7 +430,11 @@ def _thumbnail_and_player(name: str, note: str, waveform, sample_rate: int, n_me
 
     from .features import LogMelSpectrogram
 
-    data = torch.as_tensor(_to_numpy(waveform)).reshape(-1)
+    data = torch.as_tensor(_to_numpy(waveform))
+    if data.ndim > 1 and max(data.shape[:-1]) > 1 or data.ndim > 2:
+        raise ValueError(f"the waveform of {name!r} must be mono, (samples,) or (1, samples), got "
+                         f"{tuple(data.shape)}. Fix: course_lib.audio_io.to_mono(waveform).")
+    data = data.reshape(-1)
     if data.numel() == 0:
         raise ValueError(f"the waveform of {name!r} is empty.")
     if not torch.isfinite(data).all():
@@ -473,6 +477,7 @@ def listening_grid(
     *,
     n_mels: int = 64,
     caption: str | None = None,
+    columns: tuple[str, str] = ("class", "recording"),
 ):
     """A table to look at and listen to a set of sounds: one row per sound, with its name, a note
     (e.g. the file it comes from), a log-mel thumbnail and a player.
@@ -483,12 +488,13 @@ def listening_grid(
         sample_rate: Hz.
         n_mels: mel bands of the thumbnails (25 ms windows every 10 ms, 80 dB range).
         caption: a caption above the table.
+        columns: headings of the name and note columns.
 
     Returns:
         An ``IPython.display.HTML`` object. Thumbnails are PNG and players WAV data URIs, so the grid
         works in the static HTML book too; every thumbnail has an ``alt`` text.
 
-    Introduced in chapter 3.
+    Introduced in chapter 3; chapter 1 uses it to compare file encodings by ear.
     """
     import html
 
@@ -501,7 +507,7 @@ def listening_grid(
         except ValueError as err:
             raise ValueError(f"listening_grid: {err}") from None
         cells.append([f"<b>{html.escape(name)}</b>", html.escape(note), image, player])
-    return _grid_html(["class", "recording", "log-mel spectrogram", "listen"], cells, caption)
+    return _grid_html([*columns, "log-mel spectrogram", "listen"], cells, caption)
 
 
 def mistakes_grid(

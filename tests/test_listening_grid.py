@@ -21,6 +21,9 @@ def test_grid_has_one_row_per_sound_with_thumbnail_and_player():
     assert html.count("<tr>") == 3  # header + two rows
     assert html.count('<img src="data:image/png;base64,') == 2 and 'alt="log-mel spectrogram of tone (440 Hz), 1.00 s"' in html
     assert "<caption>two sounds</caption>" in html
+    assert "<th>class</th><th>recording</th>" in html
+    named = listening_grid(rows, sr, columns=("file", "encoding")).data
+    assert "<th>file</th><th>encoding</th><th>log-mel spectrogram</th>" in named
     players = re.findall(r'src="data:audio/wav;base64,([^"]+)"', html)
     assert len(players) == 2
     with wave.open(io.BytesIO(base64.b64decode(players[1]))) as w:  # a real WAV of the right length
@@ -32,3 +35,5 @@ def test_grid_rejects_bad_input():
         listening_grid([], 16000)
     with pytest.raises(ValueError, match="NaN"):
         listening_grid([("bad", "nan", torch.full((1000,), float("nan")))], 16000)
+    with pytest.raises(ValueError, match="mono"):  # two channels would be played one after the other
+        listening_grid([("stereo", "2 channels", torch.zeros(2, 1000))], 16000)
