@@ -285,6 +285,8 @@ def audio_player(waveform: torch.Tensor | np.ndarray, sample_rate: int, *, norma
         data = data[0]
     if not np.isfinite(data).all():
         raise ValueError("audio_player: the waveform contains NaN or infinite samples.")
+    if normalize and not np.abs(data).max(initial=0.0) > 0:
+        normalize = False  # digital silence: nothing to scale (scaling would divide by zero)
     return Audio(data, rate=int(sample_rate), normalize=normalize)
 
 

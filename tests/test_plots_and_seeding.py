@@ -41,6 +41,12 @@ def test_audio_player_embeds_a_wav():
     assert player.data[:4] == b"RIFF"
     with pytest.raises(ValueError, match="NaN"):
         audio_player(torch.full((100,), float("nan")), 8000)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a silent clip (ESC-50 has some) plays silence, no warning
+        silent = audio_player(torch.zeros(1, 800), 8000)
+    assert silent.data[:4] == b"RIFF" and set(silent.data[44:]) == {0}
 
 
 def test_seed_everything_makes_runs_repeat():
