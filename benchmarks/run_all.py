@@ -163,7 +163,7 @@ def slowest_tests(log: str, n: int = 10) -> list[tuple[float, str, str]]:
 
 
 def _without_xdist_group(test_id: str) -> str:
-    """The test id without the ``@group`` pytest-xdist appends under ``--dist loadgroup`` (`make test`)."""
+    """The test id without the ``@group`` pytest-xdist appends under ``--dist loadgroup``."""
     at = test_id.rfind("@")
     return test_id[:at] if at > test_id.rfind("]") else test_id
 

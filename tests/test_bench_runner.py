@@ -82,7 +82,7 @@ def test_slowest_tests_are_read_from_both_pytest_runs_of_make_test(run_all):
         (61.2, "call", "tests/test_grading.py::test_batch"),
         (30.0, "call", "solutions/ex03_transfer_learning.ipynb::Cell 4"),
     ]
-    # pytest-xdist's "@group" suffix (`make test` runs with --dist loadgroup) is not part of the name
+    # pytest-xdist's "@group" suffix (under --dist loadgroup) is not part of the name
     assert [row[2] for row in run_all.slowest_tests(log, n=5)[3:]] == ["tests/test_a.py::test_x[0.2]",
                                                                       "tests/test_a.py::test_x[a@b]"]
     assert run_all.slowest_tests("no durations here\n") == []

@@ -3,7 +3,9 @@
 The submissions are described in ``tests/submissions/*.py`` (see its README) and built from the
 current learner notebooks, so they never go stale. Each batch runs through one
 ``grade_submissions`` call, as the instructor's command does: a hang or a crash in one submission
-must not stop the others.
+must not stop the others. The hanging submission is graded in a batch of its own, with a shorter
+time limit, before a solution that must still score full marks: a hang costs its batch's limit,
+and proving that it is killed there does not need the main batch's margin for slow honest runs.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ from course_lib.grading.sandbox import Isolation
 
 REPO = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).with_name("submissions")
-# Generous for a loaded 2-core machine; the hanging submission costs exactly this long.
+# Generous for a loaded 2-core machine (an honest run takes 5-20 s); no run of the main batch lasts it.
 TIMEOUT_S = 60.0
+# The hanging submission's batch: it is killed at this limit (it costs exactly this long), and the
+# solution graded after it (a short notebook, about 5-10 s) must finish inside it.
+HANG_TIMEOUT_S = 30.0
+AFTER_HANG = "after_hang_ex02_specaugment"
 _CHECK_CELL = re.compile(r"grader\.check|otter\.Notebook|import otter")
 
 
@@ -88,12 +94,15 @@ def graded(tmp_path_factory, monkeypatch_module):
     sentinel = root / "sentinel.txt"
     sentinel.write_text("protected")
     monkeypatch_module.setenv("GRADING_TEST_SENTINEL", str(sentinel))
-    specs, paths = {}, []
+    specs, paths, hang_paths = {}, [], []
     for spec_path in sorted(SUBMISSIONS.glob("*.py")):
         spec = parse_spec(spec_path)
         path = build_submission(spec, root / spec_path.stem / f"{spec['exercise']}.ipynb")
         specs[spec_path.stem] = spec
-        paths.append(path)
+        (hang_paths if spec["expect"] == "timeout" else paths).append(path)
+    assert hang_paths, "no submission in tests/submissions/ hangs (expect: timeout)"
+    # graded after the hang, in its batch: the batch goes on, and a run after a killed one is unharmed
+    hang_paths.append(build_submission({"exercise": "ex02_specaugment"}, root / AFTER_HANG / "ex02_specaugment.ipynb"))
     for name in _exercise_names():
         paths.append(build_submission({"exercise": name}, root / f"solution_{name}" / f"{name}.ipynb"))
         unsolved = root / f"unsolved_{name}" / f"{name}.ipynb"
@@ -103,12 +112,17 @@ def graded(tmp_path_factory, monkeypatch_module):
     guarded = [REPO / "course_lib" / "grading" / "exercises" / "ex02_specaugment.py", REPO / "exercises"]
     before = {p: p.read_bytes() for p in guarded if p.is_file()}
     isolation = Isolation.detect()  # the sandbox where bubblewrap works (always in CI), as the command does
-    results = grade_submissions(paths, lambda p: get_exercise(p.name.split(".")[0]), timeout_s=TIMEOUT_S,
-                                protect=[sentinel], isolation=isolation)
+    def exercise_for(path: Path):
+        return get_exercise(path.name.split(".")[0])
+
+    results = grade_submissions(paths, exercise_for, timeout_s=TIMEOUT_S, protect=[sentinel], isolation=isolation)
+    hang_batch = grade_submissions(hang_paths, exercise_for, timeout_s=HANG_TIMEOUT_S, protect=[sentinel],
+                                   isolation=isolation)
     after = {p: p.read_bytes() for p in before}
+    results = results + hang_batch
     print(summary_text(results))
     return {"results": {r.student: r for r in results}, "specs": specs, "sentinel": sentinel, "root": root,
-            "files_unchanged": before == after, "all": results, "isolation": isolation}
+            "files_unchanged": before == after, "all": results, "isolation": isolation, "hang_batch": hang_batch}
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +154,7 @@ def test_wrong_and_cheating_submissions(graded, stem):
         assert r.score == 0, [(c.name, c.message) for c in r.checks if c.passed]
     elif expect == "timeout":
         assert r.status == "timeout" and r.score == 0
-        assert TIMEOUT_S <= r.seconds < TIMEOUT_S + 30
+        assert HANG_TIMEOUT_S <= r.seconds < HANG_TIMEOUT_S + 30
     failed = {c.name for c in r.checks if not c.passed}
     for name in spec["fails"]:
         assert name in failed, f"{stem}: the check {name!r} should fail; failed: {sorted(failed)}"
@@ -148,9 +162,19 @@ def test_wrong_and_cheating_submissions(graded, stem):
         assert c.passed or c.message
 
 
+def test_a_hang_is_killed_and_its_batch_goes_on(graded):
+    hang_batch = graded["hang_batch"]
+    assert [r.student for r in hang_batch][-1] == AFTER_HANG, "the solution is graded after the hang"
+    for r in hang_batch[:-1]:
+        assert r.status == "timeout" and r.score == 0 and HANG_TIMEOUT_S <= r.seconds < HANG_TIMEOUT_S + 30, r
+    after = hang_batch[-1]
+    assert after.status == "ok" and after.score == after.max_score > 0, (after.detail, after.seconds)
+    assert not after.leftover_processes and not after.tampering, after
+
+
 def test_batch_survives_and_files_are_restored(graded):
     results = graded["all"]
-    assert len(results) == len(list(SUBMISSIONS.glob("*.py"))) + 2 * len(_exercise_names())
+    assert len(results) == len(list(SUBMISSIONS.glob("*.py"))) + 2 * len(_exercise_names()) + 1  # + AFTER_HANG
     # The file-deleting and test-rewriting submissions: the protected sentinel, the grader's check
     # module and the exercises are as they were. In the sandbox (read-only system) or as an
     # unprivileged user the writes fail; otherwise they happen and are restored and reported.
