@@ -18,9 +18,7 @@ from ..data.cache import FeatureCache
 from ..data.download import data_dir
 from ..data.esc50 import ESC50Dataset
 from ..data.splits import esc50_cv_folds
-from ..evaluation import classification_metrics, predict
-from ..models import count_parameters
-from ..training import fit
+from ..runs import train_and_evaluate
 from .ch07_case_study import FAST, CaseStudyConfig, CrossValidationResult, Esc50Source, FoldResult
 
 __all__ = ["Esc50Embeddings", "load_esc50_embeddings", "cross_validate_transfer"]
@@ -105,16 +103,16 @@ def cross_validate_transfer(
     for k, split in zip(available, splits):
         if k not in config.test_folds:
             continue
-        torch.manual_seed(seed)
-        head = ClassificationHead(data.embeddings.shape[1], n_classes, hidden_features=hidden_features, dropout=0.2)
-        n_parameters = count_parameters(head)
         train_set = TensorDataset(data.embeddings[split.train], data.labels[split.train])
         val_set = TensorDataset(data.embeddings[split.val], data.labels[split.val]) if len(split.val) else None
-        start = time.perf_counter()
-        history = fit(head, train_set, val_set, train_config)
-        seconds = time.perf_counter() - start
-        pred = predict(head, (data.embeddings[split.test], data.labels[split.test]))
-        metrics = classification_metrics(pred.labels, pred.predictions, class_names=data.class_names)
-        results.append(FoldResult(k, metrics, history, len(split.train), len(split.val), len(split.test), seconds, head))
+        run = train_and_evaluate(  # seed -> build the head -> fit -> predict -> metrics
+            lambda: ClassificationHead(data.embeddings.shape[1], n_classes, hidden_features=hidden_features, dropout=0.2),
+            train_set, val_set, (data.embeddings[split.test], data.labels[split.test]), train_config,
+            class_names=data.class_names, seed=seed,
+        )
+        n_parameters = run.n_parameters
+        results.append(FoldResult(
+            k, run.metrics, run.history, len(split.train), len(split.val), len(split.test), run.train_time_s, run.model,
+        ))
     return CrossValidationResult(name, config.name, results, n_parameters)
 
