@@ -21,25 +21,35 @@ no core dumps. When the grader runs as root, runs use an unprivileged user (``no
 user can start the course's Python: root is exempt from ``RLIMIT_NPROC``, and ``nobody`` cannot
 write the grader's files. Where it cannot (a Python installed under ``/root``), runs stay root and
 the process limit is enforced by the grader's poll of the run's processes.
+
+The process helpers (``/proc``, the subreaper, killing and reaping) live in
+:mod:`course_lib.grading.processes`; :class:`EnvironmentGuard`, :func:`sha256_file` and
+:func:`startup_files` in :mod:`course_lib.grading.protect` (re-exported here).
 """
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import hashlib
 import os
 import resource
 import shutil
-import signal
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
-import zlib
 from pathlib import Path
-from typing import Iterable
+
+from .processes import (
+    _become_subreaper,
+    _descendants,
+    _folder_bytes,
+    _kill_group_and_tree,
+    _memory_bytes,
+    _probe_env,
+    _proc_table,
+    _user_process_count,
+)
+from .protect import EnvironmentGuard, sha256_file, startup_files  # noqa: F401 (re-exported)
 
 __all__ = ["Limits", "RunOutcome", "Isolation", "EnvironmentGuard", "SandboxUnavailable", "sha256_file",
            "SANDBOX_ENV", "REQUIRE_SANDBOX_ENV"]
@@ -48,7 +58,6 @@ __all__ = ["Limits", "RunOutcome", "Isolation", "EnvironmentGuard", "SandboxUnav
 SANDBOX_ENV = "COURSE_GRADING_SANDBOX"
 #: ``COURSE_REQUIRE_SANDBOX=1`` (CI) makes a missing or unusable bubblewrap an error instead of a warning.
 REQUIRE_SANDBOX_ENV = "COURSE_REQUIRE_SANDBOX"
-_PR_SET_CHILD_SUBREAPER = 36
 _POLL_S = 0.2
 #: Processes of a sandboxed run that are not the submission's: bubblewrap outside and as PID 1, and the runner.
 _SANDBOX_OWN_PROCESSES = 3
@@ -90,99 +99,6 @@ class RunOutcome:
     output_truncated: bool  #: the printed output reached the output limit
 
 
-# --------------------------------------------------------------------------------------------------
-# Processes, read from /proc (Linux). Elsewhere only the session's process group can be killed.
-# --------------------------------------------------------------------------------------------------
-def _proc_table() -> dict[int, tuple[int, str]] | None:
-    """``pid -> (ppid, state)`` for every process, or ``None`` without ``/proc``."""
-    if not os.path.isdir("/proc/self"):
-        return None
-    table = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as handle:
-                data = handle.read()
-        except OSError:
-            continue
-        rest = data[data.rfind(b")") + 2:].split()
-        table[int(name)] = (int(rest[1]), rest[0].decode())
-    return table
-
-
-def _descendants(table: dict[int, tuple[int, str]], roots: Iterable[int]) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in table.items():
-        children.setdefault(ppid, []).append(pid)
-    found, stack = set(), [r for r in roots if r in table]
-    while stack:
-        pid = stack.pop()
-        if pid in found:
-            continue
-        found.add(pid)
-        stack.extend(children.get(pid, []))
-    return found
-
-
-def _memory_bytes(pid: int) -> int:
-    """Proportional memory (anonymous + shared memory) of one process: shared pages are split, not double-counted."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
-            fields = dict(line.split(":", 1) for line in handle.read().splitlines()[1:] if ":" in line)
-        if "Pss_Anon" in fields:
-            return sum(int(fields.get(k, "0 kB").split()[0]) for k in ("Pss_Anon", "Pss_Shmem")) * 1024
-        return int(fields.get("Pss", "0 kB").split()[0]) * 1024
-    except (OSError, ValueError):
-        return 0
-
-
-def _folder_bytes(folder: Path, limit: int) -> int:
-    total, stack = 0, [str(folder)]
-    while stack and total <= limit:
-        try:
-            with os.scandir(stack.pop()) as entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    else:
-                        total += entry.stat(follow_symlinks=False).st_size
-        except OSError:
-            pass
-    return total
-
-
-_SUBREAPER = False
-
-
-def _become_subreaper() -> bool:
-    """Make this process adopt orphans of its descendants (Linux); returns whether it is one."""
-    global _SUBREAPER
-    if not _SUBREAPER and sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            _SUBREAPER = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-        except (OSError, AttributeError):
-            _SUBREAPER = False
-    return _SUBREAPER
-
-
-def _kill(pids: Iterable[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _reap(pids: Iterable[int]) -> None:
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except (ChildProcessError, OSError):
-            pass
-
-
 _PRIVATE_IN_SANDBOX = ("/tmp", "/dev/shm")
 
 
@@ -208,9 +124,6 @@ def _paths_hidden_by_private_tmp() -> list[str]:
     return sorted(str(p) for p in outermost)
 
 
-# --------------------------------------------------------------------------------------------------
-# The isolation of a batch.
-# --------------------------------------------------------------------------------------------------
 @dataclasses.dataclass
 class Isolation:
     """How a batch's runs are isolated; build it with :meth:`detect`."""
@@ -441,194 +354,3 @@ class Isolation:
             log.seek(max(0, size - 2000))
             tail = log.read().decode("utf-8", "replace").strip()[-600:]
         return RunOutcome(returncode, limit, message, leftovers, tail, size >= output)
-
-    @staticmethod
-    def _kill_leftovers(me: int, before: set[int], main_pid: int) -> int:
-        """Kill every process the run left (descendants of the grader that were not there before); returns how many."""
-        killed: set[int] = set()
-        deadline = time.monotonic() + 10.0
-        while time.monotonic() < deadline:
-            table = _proc_table()
-            if table is None:
-                return len(killed)
-            ours = [pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before]
-            alive = {pid for pid in _descendants(table, ours + [main_pid]) if table[pid][1] != "Z"}
-            _reap(pid for pid in ours if table[pid][1] == "Z")
-            if not alive:
-                break
-            # stop them all first so that none can fork while the others are being killed
-            for sig in (signal.SIGSTOP, signal.SIGKILL):
-                for pid in alive:
-                    try:
-                        os.kill(pid, sig)
-                    except (ProcessLookupError, PermissionError):
-                        pass
-            killed |= alive
-            time.sleep(0.05)
-        table = _proc_table() or {}
-        _reap(pid for pid, (ppid, _) in table.items() if ppid == me and pid not in before)
-        return len(killed)
-
-
-def _kill_group_and_tree(proc: subprocess.Popen, me: int, before: set[int], reaper: bool = True) -> int:
-    """Kill the run's process group, wait for its main process, then kill what is left; returns how many were left."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    return Isolation._kill_leftovers(me, before, proc.pid) if reaper else 0
-
-
-def _user_process_count(uid: int) -> int:
-    count = 0
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                if os.stat(f"/proc/{name}").st_uid == uid:
-                    count += len(os.listdir(f"/proc/{name}/task"))
-            except OSError:
-                pass
-    return count
-
-
-def _probe_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER_", "PYTEST_"))}
-    env.update(PYTHONDONTWRITEBYTECODE="1", HOME=tempfile.gettempdir())
-    return env
-
-
-# --------------------------------------------------------------------------------------------------
-# The Python environment: new or changed files after a run (needed without the sandbox).
-# --------------------------------------------------------------------------------------------------
-class EnvironmentGuard:
-    """A record (size, times, inode) of every file of the Python environment, checked after each run.
-
-    Covered: ``sys.prefix`` (the virtual environment), the user site folder, the top level of the
-    standard library folder (where a ``sitecustomize.py`` would be picked up) and the course package.
-    A new file (a ``.pth``, a ``sitecustomize.py``, a module) is deleted; a changed or deleted file
-    is restored from an in-memory copy taken when the batch started, which holds every ``.pth`` file,
-    the course package and every file a run imports at start-up; a change to any other file is
-    reported as not restorable. The file-status change time (``ctime``) cannot be set by a process,
-    so an edit that restores a file's size and modification time is still seen.
-    """
-
-    def __init__(self, roots: Iterable[Path] | None = None, *, shallow: Iterable[Path] | None = None,
-                 backup: Iterable[Path] = ()) -> None:
-        package = Path(__file__).resolve().parents[1]
-        if roots is None:
-            roots = [Path(sys.prefix), package]
-            user_site = _user_site()
-            if user_site is not None:
-                roots.append(user_site)
-        if shallow is None:
-            shallow = [Path(p) for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}]
-        self.roots = [Path(r).resolve() for r in roots if Path(r).exists()]
-        self.shallow = [Path(s).resolve() for s in shallow if Path(s).is_dir()]
-        self.manifest = self._scan()
-        self.backup: dict[str, bytes] = {}
-        wanted = {str(Path(p).resolve()) for p in backup}
-        for path in self.manifest:
-            if path.endswith(".pth") or path in wanted or path.startswith(str(package) + os.sep):
-                try:
-                    self.backup[path] = zlib.compress(Path(path).read_bytes(), 1)
-                except OSError:
-                    pass
-
-    def _scan(self) -> dict[str, tuple[int, int, int, int]]:
-        found: dict[str, tuple[int, int, int, int]] = {}
-
-        def add(entry: os.DirEntry) -> None:
-            st = entry.stat(follow_symlinks=False)
-            found[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-        for root in self.shallow:
-            try:
-                with os.scandir(root) as entries:
-                    for entry in entries:
-                        if not entry.is_dir(follow_symlinks=False):
-                            add(entry)
-            except OSError:
-                pass
-        stack = [str(r) for r in self.roots]
-        while stack:
-            try:
-                with os.scandir(stack.pop()) as entries:
-                    for entry in entries:
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append(entry.path)
-                        else:
-                            add(entry)
-            except OSError:
-                pass
-        return found
-
-    def check(self) -> tuple[list[str], list[str]]:
-        """Undo what changed since the last check: ``(restored, not_restorable)`` descriptions."""
-        now = self._scan()
-        restored, broken = [], []
-        for path in sorted(set(now) - set(self.manifest)):
-            try:
-                os.unlink(path)
-                restored.append(f"created {path} (deleted)")
-            except OSError as err:
-                broken.append(f"created {path} (could not delete it: {err.strerror})")
-        for path, before in sorted(self.manifest.items()):
-            after = now.get(path)
-            if after == before:
-                continue
-            what = "deleted" if after is None else "modified"
-            if path in self.backup:
-                try:
-                    target = Path(path)
-                    if target.is_symlink():
-                        target.unlink()
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(zlib.decompress(self.backup[path]))
-                    restored.append(f"{what} {path} (restored)")
-                    continue
-                except OSError as err:
-                    broken.append(f"{what} {path} (could not restore it: {err.strerror})")
-                    continue
-            broken.append(f"{what} {path} (no copy to restore it from: reinstall the environment, `make install`)")
-        self.manifest = self._scan()
-        return restored, broken
-
-
-def _user_site() -> Path | None:
-    try:
-        import site
-
-        path = site.getusersitepackages()
-        return Path(path) if path and Path(path).exists() else None
-    except Exception:  # site may be customised or unavailable
-        return None
-
-
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file, as hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def startup_files(modules: Iterable[str]) -> list[Path]:
-    """The files Python loads to import ``modules`` (found by a trusted process that imports only them)."""
-    code = (
-        "import importlib, json, sys\n"
-        f"for name in {list(modules)!r}:\n"
-        "    importlib.import_module(name)\n"
-        "print(json.dumps(sorted({getattr(m, '__file__', None) or '' for m in list(sys.modules.values())} - {''})))\n"
-    )
-    try:
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                              stdin=subprocess.DEVNULL, env=_probe_env())
-        import json
-
-        return [Path(p) for p in json.loads(proc.stdout.strip().splitlines()[-1])] if proc.returncode == 0 else []
-    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
-        return []
