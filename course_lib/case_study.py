@@ -8,40 +8,8 @@ the cross-validation protocol, its settings and the published references are in
 
 from __future__ import annotations
 
-from .chapters.ch07_case_study import (
-    FAST,
-    FULL,
-    PUBLISHED_RESULTS,
-    SYNTHETIC_FOLDER,
-    CaseStudyConfig,
-    CrossValidationResult,
-    Esc50Features,
-    Esc50Source,
-    FoldResult,
-    PublishedResult,
-    attention_maps,
-    cross_validate,
-    load_esc50_features,
-    locate_esc50,
-)
-from .chapters.ch07_transfer import Esc50Embeddings, cross_validate_transfer, load_esc50_embeddings
+from .chapters import ch07_case_study, ch07_transfer
+from .chapters.ch07_case_study import *  # noqa: F403 - the whole public interface, as before
+from .chapters.ch07_transfer import *  # noqa: F403
 
-__all__ = [
-    "Esc50Source",
-    "locate_esc50",
-    "SYNTHETIC_FOLDER",
-    "Esc50Features",
-    "load_esc50_features",
-    "CaseStudyConfig",
-    "FAST",
-    "FULL",
-    "FoldResult",
-    "CrossValidationResult",
-    "cross_validate",
-    "attention_maps",
-    "Esc50Embeddings",
-    "load_esc50_embeddings",
-    "cross_validate_transfer",
-    "PublishedResult",
-    "PUBLISHED_RESULTS",
-]
+__all__ = [*ch07_case_study.__all__, *ch07_transfer.__all__]

@@ -16,60 +16,19 @@ New code imports from those modules.
 
 from __future__ import annotations
 
-from .chapters.ch06_demos import (
-    MINORITY_CLASSES,
-    PitfallPool,
-    code_without_docstring,
-    imbalance_demo,
-    leakage_demo,
-    leakage_layout_config,
-    make_pitfall_pool,
-    overfitting_demo,
-    percent,
-    sampling_error,
-    statistics_demo,
-)
-from .chapters.ch06_pitfalls import run_imbalance, run_leakage, run_overfitting, run_statistics_leak, seed_standardize
-from .chapters.ch06_tools import (
-    EXPERIMENT_RECIPE,
-    SMALL_CHANNELS,
-    AugmentedViews,
-    RunResult,
-    augmented_views,
-    classification_scores,
-    experiment_model,
-    predict_labels,
-)
+from .chapters import ch06_demos, ch06_pitfalls, ch06_tools
+from .chapters.ch06_demos import *  # noqa: F403 - the whole public interface, as before
+from .chapters.ch06_pitfalls import *  # noqa: F403
+from .chapters.ch06_tools import *  # noqa: F403
 from .data.splits import group_overlap, make_imbalanced_indices
 from .features import apply_band_statistics, band_statistics
 
 __all__ = [
-    "EXPERIMENT_RECIPE",
-    "SMALL_CHANNELS",
-    "experiment_model",
-    "predict_labels",
-    "classification_scores",
-    "AugmentedViews",
-    "augmented_views",
-    "RunResult",
-    "run_overfitting",
+    *ch06_tools.__all__,
+    *ch06_pitfalls.__all__,
+    *ch06_demos.__all__,
     "make_imbalanced_indices",
-    "run_imbalance",
-    "run_leakage",
     "group_overlap",
-    "seed_standardize",
     "band_statistics",
     "apply_band_statistics",
-    "run_statistics_leak",
-    "PitfallPool",
-    "make_pitfall_pool",
-    "MINORITY_CLASSES",
-    "overfitting_demo",
-    "imbalance_demo",
-    "leakage_layout_config",
-    "leakage_demo",
-    "statistics_demo",
-    "percent",
-    "sampling_error",
-    "code_without_docstring",
 ]

@@ -6,12 +6,5 @@ imports from :mod:`course_lib.data.splits`.
 
 from __future__ import annotations
 
-from .data.splits import Split, esc50_cv_folds, grouped_split, stratified_grouped_split, stratified_split
-
-__all__ = [
-    "Split",
-    "stratified_split",
-    "grouped_split",
-    "stratified_grouped_split",
-    "esc50_cv_folds",
-]
+from .data.splits import *  # noqa: F403 - the whole public interface, as before
+from .data.splits import __all__  # noqa: F401
