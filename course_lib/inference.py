@@ -30,8 +30,8 @@ import torch
 from torch import nn
 
 from ._checks import check_int
-from .runtime import module_device
 from .audio_io import SUPPORTED_EXTENSIONS, AudioFileError, audio_info
+from .runtime import module_device
 
 __all__ = ["PREDICT_EXTENSIONS", "Run", "Prediction", "load_run", "collect_audio_files", "predict_files", "write_predictions"]
 

@@ -140,7 +140,7 @@ class Recipe:
         """The recipe's :class:`TrainConfig`, with any field replaced, e.g. ``train_config(epochs=10, progress=False)``."""
         return dataclasses.replace(self.training, **overrides)
 
-    def replace(self, **overrides) -> "Recipe":
+    def replace(self, **overrides) -> Recipe:
         """A copy with some settings changed, e.g. ``RECOMMENDED.replace(n_mels=128)``."""
         return dataclasses.replace(self, **overrides)
 

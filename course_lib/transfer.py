@@ -34,7 +34,6 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from ._checks import check_choice, check_fraction, check_int
-from .runtime import seed_everything, select_device
 from .pretrained.aisfx import (
     AISFX_EMBEDDING_DIM,
     AISFX_SAMPLE_RATE,
@@ -45,6 +44,7 @@ from .pretrained.aisfx import (
     load_aisfx_encoder,
 )
 from .pretrained.heads import ClassificationHead
+from .runtime import seed_everything, select_device
 from .training import History, TrainConfig, fit, load_checkpoint
 
 __all__ = ["ENCODERS", "TransferResult", "train_transfer", "load_transfer_model", "embed_files"]

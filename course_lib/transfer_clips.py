@@ -249,7 +249,7 @@ class TopBlocks(nn.Module):
         self.blocks = nn.ModuleList(copy.deepcopy(b) for b in network.blocks[total - n_top :])
         self.output_dim = int(network.output_dim)
 
-    def train(self, mode: bool = True) -> "TopBlocks":
+    def train(self, mode: bool = True) -> TopBlocks:
         super().train(mode)
         for m in self.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm):

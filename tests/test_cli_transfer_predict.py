@@ -17,7 +17,6 @@ from course_lib import sonicpi
 from course_lib.audio_io import save_audio
 from course_lib.cli import main
 from course_lib.inference import load_run, predict_files
-from course_lib.pipeline import FeatureCache
 from course_lib.training import load_checkpoint
 
 SR = 16000
@@ -80,7 +79,7 @@ def _check_predictions(run, new, capsys, top_k=2):
         assert 1.0 >= float(row["probability_1"]) >= float(row["probability_2"]) >= 0.0
     for name, reason in (("broken.wav", "cannot be decoded"), ("empty.flac", "empty"), ("missing.wav", "no such file")):
         assert reason in by_name[name]["error"] and by_name[name]["class_1"] == ""
-        assert f"ERROR: " in printed and name in printed
+        assert "ERROR: " in printed and name in printed
     good = [r for r in records if r["error"] is None]
     assert len(good) == 3 and all(len(r["top"]) == top_k for r in good)
     assert all(abs(sum(t["probability"] for t in r["top"]) - 1.0) < 1.0 for r in good)

@@ -16,6 +16,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from course_lib.pipeline import FeatureCache
 from course_lib.pretrained import (
     AISFX_EMBEDDING_DIM,
     AISFX_SAMPLE_RATE,
@@ -31,7 +32,6 @@ from course_lib.pretrained import (
     load_aisfx_network,
 )
 from course_lib.pretrained.aisfx import spectrogram_blocks
-from course_lib.pipeline import FeatureCache
 
 SR = AISFX_SAMPLE_RATE
 

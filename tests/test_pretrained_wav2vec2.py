@@ -167,7 +167,12 @@ def test_full_fine_tuning_changes_every_block():
     before = _snapshot(model)
     _one_step(model)
     after = _snapshot(model)
-    for prefix in ("encoder.model.feature_extractor.", "encoder.model.encoder.transformer.layers.0.", "encoder.model.encoder.transformer.layers.2.", "head."):
+    for prefix in (
+        "encoder.model.feature_extractor.",
+        "encoder.model.encoder.transformer.layers.0.",
+        "encoder.model.encoder.transformer.layers.2.",
+        "head.",
+    ):
         assert _changed(before, after, prefix), prefix
 
 

@@ -180,7 +180,7 @@ def architecture_diagram(
         y = height - top  # bottom of the input line
         ax.text(cx, y + 0.12, f"input {_shape(shape)}", ha="center", va="center", fontsize=_FONT,
                 family="monospace", gid=f"input-{c}")
-        previous_out = shape
+        previous_out, previous_name = shape, "input"
         for r, label in zip(stages, labels[title]):
             box_top = y - gap
             _arrow(ax, (cx, y), (cx, box_top))

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from .._checks import check_fraction, check_int
-from .base import AudioClassifier, conv_block, channels_last
+from .base import AudioClassifier, channels_last, conv_block
 
 __all__ = ["SimpleAudioClassifier"]
 

@@ -171,11 +171,11 @@ class AisfxEncoder(PretrainedEncoder):
     def blocks(self) -> list[tuple[str, list[nn.Module]]]:
         return [(f"block{i + 1}", [block]) for i, block in enumerate(self.network.blocks)]
 
-    def freeze(self) -> "AisfxEncoder":
+    def freeze(self) -> AisfxEncoder:
         """No encoder weight learns (``set_train_mode("frozen")``); returns ``self``."""
         return self.set_train_mode("frozen")  # type: ignore[return-value]
 
-    def unfreeze_top(self, n: int) -> "AisfxEncoder":
+    def unfreeze_top(self, n: int) -> AisfxEncoder:
         """The top ``n`` blocks (1–4) learn, the others stay frozen; returns ``self``."""
         total = len(self.network.blocks)
         check_int(n, "n", minimum=1, maximum=total, owner="unfreeze_top",
@@ -296,7 +296,7 @@ def cached_embeddings(
     *,
     duration_s: float,
     encoder: AisfxEncoder | None = None,
-    cache: "str | os.PathLike | object | None" = None,
+    cache: str | os.PathLike | object | None = None,
     sample_rate: int = AISFX_SAMPLE_RATE,
     crop: str = "center",
     pooling: PoolingMethod = "mean",

@@ -84,7 +84,7 @@ class PretrainedEncoder(nn.Module):
         """How many blocks (from the top) learn."""
         return self._n_unfrozen
 
-    def set_train_mode(self, mode: TrainMode, n_unfrozen: int = 1) -> "PretrainedEncoder":
+    def set_train_mode(self, mode: TrainMode, n_unfrozen: int = 1) -> PretrainedEncoder:
         """Choose which encoder weights learn.
 
         Args:
@@ -120,7 +120,7 @@ class PretrainedEncoder(nn.Module):
         blocks = self.blocks()
         return [name for name, _ in blocks[len(blocks) - self._n_unfrozen :]] if self._n_unfrozen else []
 
-    def train(self, mode: bool = True) -> "PretrainedEncoder":
+    def train(self, mode: bool = True) -> PretrainedEncoder:
         """Like :meth:`nn.Module.train`, but frozen blocks stay in eval mode (no dropout)."""
         super().train(mode)
         if mode:

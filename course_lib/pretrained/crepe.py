@@ -95,7 +95,7 @@ def load_crepe(
     *,
     pretrained: bool = True,
     checkpoint: str | Path | None = None,
-) -> "torchcrepe.Crepe":
+) -> torchcrepe.Crepe:
     """Build ``torchcrepe.Crepe(capacity)`` and load its weights, in eval mode.
 
     Args:

@@ -129,7 +129,7 @@ class PretrainedClassifier(nn.Module):
             name += " (Wav2Vec2Encoder, CrepeEncoder)"
         return f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
 
-    def set_train_mode(self, mode: TrainMode, n_unfrozen: int = 1) -> "PretrainedClassifier":
+    def set_train_mode(self, mode: TrainMode, n_unfrozen: int = 1) -> PretrainedClassifier:
         """Change which encoder weights learn (the head always learns)."""
         self.encoder.set_train_mode(mode, n_unfrozen)
         return self

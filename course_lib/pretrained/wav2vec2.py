@@ -276,7 +276,7 @@ class Wav2Vec2Encoder(PretrainedEncoder):
         input_sample_rate: int = 16000,
         model_dir: str | os.PathLike | None = None,
         download: bool = True,
-    ) -> "Wav2Vec2Encoder":
+    ) -> Wav2Vec2Encoder:
         """Load a self-supervised bundle's pretrained model (see :func:`load_ssl_model`) and wrap it."""
         _, found = get_ssl_bundle(bundle)
         model = load_ssl_model(bundle, model_dir=model_dir, download=download)
@@ -349,7 +349,7 @@ class Wav2Vec2Classifier(PretrainedClassifier):
         model_dir: str | os.PathLike | None = None,
         download: bool = True,
         **kwargs,
-    ) -> "Wav2Vec2Classifier":
+    ) -> Wav2Vec2Classifier:
         """Build the classifier on a pretrained SSL bundle (downloaded once, then cached)."""
         encoder = Wav2Vec2Encoder.from_bundle(
             bundle, layer=layer, input_sample_rate=input_sample_rate, model_dir=model_dir, download=download
