@@ -423,7 +423,9 @@ def plot_confusion_matrix(
 # A listening grid (introduced in chapter 3).
 
 
-def _thumbnail_and_player(name: str, note: str, waveform, sample_rate: int, n_mels: int) -> tuple[str, str]:
+def _thumbnail_and_player(
+    name: str, note: str, waveform, sample_rate: int, n_mels: int, size: tuple[int, int] = (208, 72)
+) -> tuple[str, str]:
     """``(<img> tag, player HTML)`` for one sound: a log-mel thumbnail (PNG data URI, 25 ms windows every
     10 ms) and a WAV player. Raises ``ValueError`` on NaN or infinite samples."""
     import base64
@@ -457,7 +459,7 @@ def _thumbnail_and_player(name: str, note: str, waveform, sample_rate: int, n_me
     plt.close(fig)
     png = base64.b64encode(buffer.getvalue()).decode("ascii")
     alt = html.escape(f"log-mel spectrogram of {name} ({note}), {duration:.2f} s", quote=True)
-    image = f'<img src="data:image/png;base64,{png}" alt="{alt}" width="208" height="72">'
+    image = f'<img src="data:image/png;base64,{png}" alt="{alt}" width="{size[0]}" height="{size[1]}">'
     return image, audio_player(data, sample_rate)._repr_html_()
 
 
@@ -522,8 +524,8 @@ def mistakes_grid(
     n_mels: int = 64,
     caption: str | None = None,
 ):
-    """Misclassified clips to look at and listen to: true class, predicted class, confidence,
-    a log-mel thumbnail and a player of the clip's own audio.
+    """Misclassified clips to look at and listen to: true class, predicted class with the model's
+    confidence, a log-mel thumbnail and a player of the clip's own audio.
 
     Args:
         mistakes: :class:`course_lib.evaluation.Mistake` items (``index``, ``true``, ``predicted``,
@@ -568,12 +570,15 @@ def mistakes_grid(
         if isinstance(clip, (tuple, list)):  # a dataset item: (waveform, label)
             clip = clip[0]
         try:
-            image, player = _thumbnail_and_player(f"{true} taken for {predicted}", note, clip, sample_rate, n_mels)
+            image, player = _thumbnail_and_player(f"{true} taken for {predicted}", note, clip, sample_rate,
+                                                  n_mels, size=(176, 64))
         except ValueError as err:
             raise ValueError(f"mistakes_grid: {err}") from None
         label = f"<b>{html.escape(true)}</b>" + (f"<br><small>{html.escape(note)}</small>" if notes is not None else "")
-        cells.append([label, html.escape(predicted), f"{100 * m.confidence:.0f} %", image, player])
-    return _grid_html(["true class", "predicted", "confidence", "log-mel spectrogram", "listen"], cells, caption)
+        guess = f"{html.escape(predicted)}<br><small>{100 * m.confidence:.0f} % sure</small>"
+        cells.append([label, guess, image, player])
+    # four columns, so that the table fits the book's column beside a player
+    return _grid_html(["true class", "predicted (confidence)", "log-mel spectrogram", "listen"], cells, caption)
 
 
 def _mel_edges(module) -> dict:

@@ -168,9 +168,9 @@ def test_mistakes_grid_plays_the_misclassified_clips_own_audio():
     html = mistakes_grid(mistakes, waves, NAMES, sr, notes=["a.wav", "b.wav", "c.wav", "d.wav"],
                          caption="mistakes").data
     assert html.count("<tr>") == 1 + 2
-    assert "<th>true class</th><th>predicted</th><th>confidence</th>" in html
+    assert "<th>true class</th><th>predicted (confidence)</th><th>log-mel spectrogram</th>" in html
     assert html.index("rain</b>") < html.index("c.wav")  # first row: rain taken for dog at 80 %
-    assert "80 %" in html and "60 %" in html and "siren" in html
+    assert "dog<br><small>80 % sure</small>" in html and "siren<br><small>60 % sure</small>" in html
     players = re.findall(r'src="data:audio/wav;base64,([^"]+)"', html)
     assert len(players) == 2
     with wave.open(io.BytesIO(base64.b64decode(players[1]))) as w:  # second row: clip 2
