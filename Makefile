@@ -63,8 +63,8 @@ book: $(STAMP) node-deps
 # while the other runs the other tests, each test file on one process (the units: tests/conftest.py);
 # in (2) each notebook's cells run in order on one process. TEST_PROCESSES=0: no worker processes.
 # With two processes at work, each torch process (the tests, the notebooks' kernels, the graded runs)
-# uses one thread: two 2-thread torch processes on 2 cores wait on each other (measured: 3.5 times
-# the CPU time for the same training). A chapter that sets its own thread count keeps it.
+# uses one thread: two 2-thread torch processes on 2 cores wait on each other (measured on a busy
+# 2-core machine: 3.5 times the CPU time for the same training). A chapter that sets its own keeps it.
 TEST_PROCESSES ?= 2
 XDIST = -n $(TEST_PROCESSES)
 TEST_THREADS = $(if $(filter 0 1,$(TEST_PROCESSES)),,OMP_NUM_THREADS=1 MKL_NUM_THREADS=1)
