@@ -68,3 +68,19 @@ def test_a_cell_error_in_a_chapter_fails_the_book_build(tmp_path):
     assert warnings and all("broken_chapter" in line for line in warnings), (
         "the build should fail because of the cell error alone; other warnings:\n" + "\n".join(warnings)
     )
+
+
+def test_the_book_is_built_by_one_worker_process_and_a_grading_batch_is_computed_once():
+    """`make test` runs on two processes (pytest-xdist); the units of work are tests/conftest.py's."""
+    from conftest import BOOK_FILES, xdist_unit_of
+
+    browser = "tests/test_book_browser.py::test_page_is_offline_and_error_free[chapters/ch01_audio_as_tensors]"
+    book_tests = ["tests/test_book_build.py::test_every_chapter_is_executed_into_the_book", browser]
+    assert {xdist_unit_of(nodeid) for nodeid in book_tests} == {"book"}
+    assert set(BOOK_FILES) == {nodeid.split("::")[0] for nodeid in book_tests}
+    # a module fixture (the grading batch) serves every test of its file: the file is one unit
+    assert xdist_unit_of("tests/test_grading.py::test_tables") == xdist_unit_of(
+        "tests/test_grading.py::test_wrong_and_cheating_submissions[ex02_hang]") == "tests/test_grading.py"
+    # the sandbox file's two batches, each its own module fixture for one test, may run side by side
+    assert xdist_unit_of("tests/test_grading_sandbox.py::test_hostile_submissions_in_the_sandbox") != xdist_unit_of(
+        "tests/test_grading_sandbox.py::test_hostile_submissions_without_the_sandbox")
