@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from . import transfer_clips
 from ._checks import check_int
 from .evaluation import classification_metrics, predict
 from .training import TrainConfig, fit
@@ -43,12 +44,7 @@ from .transfer_clips import (  # noqa: F401 (re-exported)
 )
 
 __all__ = [
-    "ClipTask",
-    "real_or_synthetic_task",
-    "EncodedClips",
-    "encode_clips",
-    "TopBlocks",
-    "TopBlocksClassifier",
+    *transfer_clips.__all__,
     "fit_and_score",
     "recordings_per_class",
     "learning_curve",

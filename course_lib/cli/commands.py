@@ -58,6 +58,21 @@ def _summary(metrics: dict) -> dict:
     return {k: metrics[k] for k in _SUMMARY_KEYS}
 
 
+def _start_run(args: argparse.Namespace):
+    """The training settings of ``train``'s options and the run folder (created): ``(config, out, checkpoint)``.
+
+    Both paths train with the recommended recipe's :class:`~course_lib.training.TrainConfig`
+    (``--sample-rate`` and ``--n-mels`` change the features, not the training).
+    """
+    config = RECOMMENDED.train_config(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, early_stopping_patience=args.patience,
+        seed=args.seed, device=args.device, progress=not args.quiet,
+    )
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    return config, out, out / "best_model.pt"
+
+
 def _write_run_outputs(out: Path, metrics: dict, history, confusion, class_names: list[str], model_name: str, root: Path) -> None:
     """Write a run's ``metrics.json``, ``history.json``, ``history.png`` and ``confusion_matrix.png`` into ``out``.
 
@@ -150,13 +165,7 @@ def train_command(args: argparse.Namespace) -> dict:
         raise UsageError(str(err)) from None
     if n_frames < model.min_frames:
         raise UsageError(f"{args.model} needs at least {model.min_frames} frames; clips of {duration_s} s give {n_frames}. Pass a longer --duration.")
-    config = recipe.train_config(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, early_stopping_patience=args.patience,
-        seed=args.seed, device=args.device, progress=not args.quiet,
-    )
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint = out / "best_model.pt"
+    config, out, checkpoint = _start_run(args)
     settings = {
         "sample_rate": recipe.sample_rate, "duration_s": duration_s, "n_mels": recipe.n_mels, "n_fft": recipe.n_fft,
         "win_length": recipe.win_length, "hop_length": recipe.hop_length, "f_min_hz": recipe.f_min_hz,
@@ -220,13 +229,7 @@ def transfer_train_command(args: argparse.Namespace, splits, duration_s: float) 
     )
     print(CREDIT)
     hidden = None if args.head == "linear" else 128
-    config = RECOMMENDED.train_config(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, early_stopping_patience=args.patience,
-        seed=args.seed, device=args.device, progress=not args.quiet,
-    )
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint = out / "best_model.pt"
+    config, out, checkpoint = _start_run(args)
     settings = {"sample_rate": AISFX_SAMPLE_RATE, "duration_s": duration_s, "encoder": args.encoder}
     parts = {name: splits.part(name) for name in ("train", "val", "test")}
     try:

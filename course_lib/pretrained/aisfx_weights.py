@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .aisfx_network import _PREFIX, AisfxNetwork
-from .checkpoints import PretrainedWeightsError
+from .checkpoints import PretrainedWeightsError, read_weights_file
 
 #: What to run when the package is missing.
 AISFX_INSTALL_HINT = (
@@ -66,17 +66,15 @@ def load_aisfx_checkpoint(path: str | os.PathLike | None = None) -> tuple[dict[s
     path = Path(path) if path is not None else aisfx_checkpoint_path()
     if not path.is_file():
         raise FileNotFoundError(f"The aiSFX weights file {path} does not exist. {AISFX_INSTALL_HINT}")
-    try:
-        with torch.serialization.safe_globals(_numpy_globals()):
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch.load raises UnpicklingError, RuntimeError, EOFError, ... on bad files
-        raise PretrainedWeightsError(
-            f"The aiSFX weights file {path} ({path.stat().st_size} bytes) cannot be read with weights_only=True "
-            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'no detail'}). The file was left in "
-            "place. Fix: reinstall the wheel (`pip install --force-reinstall --no-deps --require-hashes -r "
-            "requirements-aisfx.txt`).",
-            path,
-        ) from err
+    loaded = read_weights_file(
+        path,
+        lambda size, detail: (
+            f"The aiSFX weights file {path} ({size} bytes) cannot be read with weights_only=True ({detail}). "
+            "The file was left in place. Fix: reinstall the wheel (`pip install --force-reinstall --no-deps "
+            "--require-hashes -r requirements-aisfx.txt`)."
+        ),
+        allowed_globals=_numpy_globals(),
+    )
     if not (isinstance(loaded, (tuple, list)) and len(loaded) == 2 and isinstance(loaded[0], dict)):
         raise PretrainedWeightsError(
             f"{path} does not hold the aiSFX checkpoint (expected (state_dict, datasets), found {type(loaded).__name__}).",
