@@ -103,6 +103,19 @@ def _write_run_outputs(out: Path, metrics: dict, history, confusion, class_names
     plt.close(ax.figure)
 
 
+def _print_scores(val, test, out: Path, checkpoint: Path) -> None:
+    """The end of a ``train`` summary: validation and test scores, the test report, the files written.
+
+    ``val`` and ``test`` are :class:`~course_lib.evaluation.EvaluationResult` s (``val`` may be ``None``).
+    """
+    if val is not None:
+        print(f"Validation: accuracy {val.accuracy:.3f}, macro-F1 {val.macro_f1:.3f}")
+    print(f"Test:       accuracy {test.accuracy:.3f}, macro-F1 {test.macro_f1:.3f}, "
+          f"balanced accuracy {test.metrics['balanced_accuracy']:.3f} ({test.metrics['n_examples']} clips)")
+    print(test.report())
+    print(f"Wrote {out / 'metrics.json'}, {checkpoint}, {out / 'history.png'}, {out / 'confusion_matrix.png'}")
+
+
 def train_command(args: argparse.Namespace) -> dict:
     """Run ``train`` with parsed arguments; return the metrics written to ``metrics.json``."""
     from ..datasets import AudioFileDataset
@@ -202,12 +215,7 @@ def train_command(args: argparse.Namespace) -> dict:
     print()
     print(f"Trained {args.model} for {history.epochs_run} epoch(s) in {train_time:.1f} s; best epoch {history.best_epoch}"
           + (" (early stopping)" if history.stopped_early else "") + ".")
-    if val_result is not None:
-        print(f"Validation: accuracy {val_result.accuracy:.3f}, macro-F1 {val_result.macro_f1:.3f}")
-    print(f"Test:       accuracy {result.accuracy:.3f}, macro-F1 {result.macro_f1:.3f}, "
-          f"balanced accuracy {result.metrics['balanced_accuracy']:.3f} ({result.metrics['n_examples']} clips)")
-    print(result.report())
-    print(f"Wrote {out / 'metrics.json'}, {checkpoint}, {out / 'history.png'}, {out / 'confusion_matrix.png'}")
+    _print_scores(val_result, result, out, checkpoint)
     return metrics
 
 
@@ -284,12 +292,7 @@ def transfer_train_command(args: argparse.Namespace, splits, duration_s: float) 
                                             f"{result.fine_tune_time_s:.1f} s" if args.fine_tune else "") + ".")
     if head_only is not None and "test" in head_only:
         print(f"Head alone (frozen encoder, before fine-tuning): test accuracy {head_only['test']:.3f}")
-    if val is not None:
-        print(f"Validation: accuracy {val.accuracy:.3f}, macro-F1 {val.macro_f1:.3f}")
-    print(f"Test:       accuracy {test.accuracy:.3f}, macro-F1 {test.macro_f1:.3f}, "
-          f"balanced accuracy {test.metrics['balanced_accuracy']:.3f} ({test.metrics['n_examples']} clips)")
-    print(test.report())
-    print(f"Wrote {out / 'metrics.json'}, {checkpoint}, {out / 'history.png'}, {out / 'confusion_matrix.png'}")
+    _print_scores(val, test, out, checkpoint)
     return metrics
 
 
