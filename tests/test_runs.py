@@ -61,7 +61,7 @@ def test_builder_function_and_built_model(parts):
     as_is = train_and_evaluate(ready, train, None, None, config, class_names=CLASSES)
     assert as_is.model is ready and as_is.test is None
     with pytest.raises(ValueError, match="no test metrics"):
-        as_is.metrics
+        _ = as_is.metrics
 
 
 def test_refusals(parts):

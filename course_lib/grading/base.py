@@ -7,8 +7,9 @@ re-exported by :mod:`course_lib.grading.core` and :mod:`course_lib.grading`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["Check", "CheckResult", "SubmissionResult", "Exercise", "GradingError", "REPO_ROOT", "PACKAGE_DIR",
            "ANSWER_TAG", "SKIP_TAG"]

@@ -16,8 +16,8 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .assemble import _read_notebook, assemble_notebook
 from .base import Check, CheckResult, Exercise, GradingError, SubmissionResult

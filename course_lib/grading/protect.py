@@ -14,8 +14,8 @@ import subprocess
 import sys
 import sysconfig
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .processes import _probe_env
 

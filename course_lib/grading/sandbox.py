@@ -135,7 +135,7 @@ class Isolation:
     note: str = ""  #: why runs stay root although the grader would rather drop to an unprivileged user
 
     @classmethod
-    def detect(cls, *, sandbox: bool | None = None, run_as: str | None = "nobody") -> "Isolation":
+    def detect(cls, *, sandbox: bool | None = None, run_as: str | None = "nobody") -> Isolation:
         """Probe bubblewrap once (it must start Python and import the grader) and choose the mode.
 
         ``sandbox=None`` reads ``COURSE_GRADING_SANDBOX`` (``0`` turns it off). ``run_as`` is the user
@@ -200,7 +200,7 @@ class Isolation:
             except (OSError, subprocess.TimeoutExpired) as err:
                 return f"{type(err).__name__}: {err}"
             if proc.returncode != 0:
-                return (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["exit code %d" % proc.returncode])[-1][:300]
+                return (proc.stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit code {proc.returncode}"])[-1][:300]
         return ""
 
     def _user_kwargs(self) -> dict:
