@@ -130,7 +130,8 @@ class AttentionPool(nn.Module):
         self.score = nn.Sequential(nn.Conv1d(channels, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, 1, 1))
 
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        weights = torch.softmax(self.score(frames).squeeze(1), dim=-1)  # (batch, time), sums to 1
+        # (batch, time): one weight per time step, summing to 1 over time
+        weights = torch.softmax(self.score(frames).squeeze(1), dim=-1)
         pooled = torch.bmm(frames, weights.unsqueeze(-1)).squeeze(-1)  # (batch, channels)
         return pooled, weights
 
