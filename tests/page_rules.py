@@ -256,6 +256,37 @@ def check_browser_page(page: str, found: dict, literals=None) -> list[Violation]
 # --- A whole notebook ------------------------------------------------------------------------
 
 
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*(.*?)\s*$")
+_CODE_DIRECTIVES = {"{code-block}", "{code}", "{code-cell}", "{sourcecode}"}
+
+
+def markdown_code_lines(text: str) -> list[str]:
+    """The lines of the code blocks of a markdown cell: ```` ```python ````, ```` ``` ````,
+    ```` ```{code-block} ````, also inside directives (```` ```{dropdown} ````, whose prose is
+    not code)."""
+    lines: list[str] = []
+    directives: list[str] = []  # the fences of the open directives, innermost last
+    code_fence = None
+    for line in text.splitlines():
+        m = _FENCE.match(line)
+        if code_fence is not None:
+            if m and m.group(1)[0] == code_fence[0] and len(m.group(1)) >= len(code_fence) and not m.group(2):
+                code_fence = None
+            else:
+                lines.append(line)
+            continue
+        if not m:
+            continue
+        fence, info = m.group(1), m.group(2)
+        if not info and directives and fence[0] == directives[-1][0] and len(fence) >= len(directives[-1]):
+            directives.pop()  # closes the innermost directive
+        elif fence[0] != ":" and (not info or not info.startswith("{") or info.split()[0] in _CODE_DIRECTIVES):
+            code_fence = fence
+        else:
+            directives.append(fence)
+    return lines
+
+
 def _first_line(code: str) -> str:
     lines = [line for line in code.strip().splitlines() if line.strip()]
     first = lines[0] if lines else ""
@@ -280,6 +311,12 @@ def check_notebook(nb: dict, page: str, literals=None) -> list[Violation]:
     literals = machine_path_literals() if literals is None else literals
     found: list[Violation] = []
     for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "markdown" and (lines := long_lines("\n".join(
+                markdown_code_lines(_text(cell.get("source")))))):
+            found.append(Violation(page, f"cell {index + 1} (markdown)", "long code line",
+                                   f"a code block with {len(lines)} line(s) over {MAX_LINE} "
+                                   f"characters, e.g. {lines[0].strip()[:100]!r} ({len(lines[0].rstrip())} chars)",
+                                   FIXES["long code line"]))
         if cell.get("cell_type") != "code":
             continue
         code, tags = _text(cell.get("source")), _tags(cell)

@@ -84,7 +84,29 @@ def test_violations_name_the_page_the_cell_and_the_fix():
     assert "remove-input" in violation.fix and "fix:" in text
 
 
-# --- long lines --------------------------------------------------------------------------------
+# --- code blocks in markdown ---------------------------------------------------------------
+
+
+def _md(source: str) -> dict:
+    return {"cell_type": "markdown", "source": source, "metadata": {}}
+
+
+def test_markdown_code_blocks_over_88_characters():
+    long = "python -m course_lib train --root my_sounds --out runs/cnn --model attention_cnn --x 1234"
+    assert len(long) == 89
+    assert _rules(_nb(_md(f"Run:\n\n```bash\n{long}\n```\n"))) == ["long code line"]
+    assert _rules(_nb(_md(f"```\n{long}\n```"))) == ["long code line"]
+    assert _rules(_nb(_md(f"```{{code-block}} python\n{long}\n```"))) == ["long code line"]
+    # a code block inside a directive counts; the directive's prose does not
+    nested = f"````{{dropdown}} Answers\n{'prose ' * 30}\n```bash\n{long}\n```\n````"
+    assert _rules(_nb(_md(nested))) == ["long code line"]
+    prose_only = f"```{{warning}}\n{'a long sentence of prose ' * 10}\n```\n\n:::{{note}}\n{'x ' * 60}\n:::"
+    assert _rules(_nb(_md(prose_only))) == []
+    assert _rules(_nb(_md(f"```bash\n{long[:88]}\n```"))) == []
+    assert page_rules.markdown_code_lines(nested) == [long]
+
+
+# --- long code and output lines ---------------------------------------------------------
 
 
 def test_code_lines_over_88_characters():
