@@ -34,11 +34,19 @@ import json
 import platform
 import statistics
 import time
+from functools import partial
 
 import torch
 import torchaudio
 
-from course_lib.pretrained import CrepeClassifier, CrepeEncoder, Wav2Vec2Encoder, embed_clips, extract_embeddings, load_aisfx_encoder
+from course_lib.pretrained import (
+    CrepeClassifier,
+    CrepeEncoder,
+    Wav2Vec2Encoder,
+    embed_clips,
+    extract_embeddings,
+    load_aisfx_encoder,
+)
 from course_lib.seeding import seed_everything
 
 SAMPLE_RATE = 16000
@@ -78,7 +86,7 @@ def aisfx_throughput(repeats: int) -> dict:
         for seconds, n in ((5.0, 8), (1.0, 16)):
             seed_everything(0)
             clips = 0.1 * torch.randn(n, round(seconds * 44100))
-            t = _median_time(lambda: embed_clips(clips, encoder=encoder, batch_size=8), repeats)
+            t = _median_time(partial(embed_clips, clips, encoder=encoder, batch_size=8), repeats)
             key = f"{seconds:g}s"
             out[f"clips_per_s_{key}"] = round(n / t, 2)
             out[f"audio_s_per_s_{key}"] = round(n * seconds / t, 1)
@@ -189,7 +197,7 @@ def main() -> None:
 
     full = CrepeEncoder("full", hop_length_s=HOP_S)
     few = clips[:2]  # full is slow: time two clips and scale per clip
-    t_full = _median_time(lambda: extract_embeddings(full, few, batch_size=2), 1) / few.shape[0]
+    t_full = _median_time(partial(extract_embeddings, full, few, batch_size=2), 1) / few.shape[0]
     print(f"(b) CREPE full embeddings:       {1000 * t_full:8.1f} ms per clip  ({t_full / t_tiny:.0f}x tiny)")
     del full
 

@@ -15,7 +15,6 @@ import shutil
 import nbformat
 import pytest
 import yaml
-
 from conftest import BOOK_DIR, run_book_build, warning_lines
 
 

@@ -9,10 +9,10 @@ import torch
 
 from course_lib import case_study as cs
 from course_lib.chapters import ch07_case_study
-from course_lib.models import build_model
-from course_lib.recipe import RECOMMENDED
 from course_lib.download import DATA_DIR_ENV, ESC50_ARCHIVE
 from course_lib.layouts import esc50_config, write_esc50_layout
+from course_lib.models import build_model
+from course_lib.recipe import RECOMMENDED
 
 TINY = esc50_config(
     sample_rate=8000, duration_s=0.5, event_duration_s=(0.1, 0.3), n_distractors=0,

@@ -16,7 +16,6 @@ from course_lib.features import LogMelSpectrogram, LogSpectrogram, MFCCFeatures
 from course_lib.models import ReceptiveField, build_model, receptive_field
 from course_lib.plots import plot_representations
 
-
 # ----------------------------------------------------------------------------------------------
 # receptive_field
 

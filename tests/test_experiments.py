@@ -12,8 +12,7 @@ import pytest
 import torch
 
 from course_lib import experiments as ex
-from course_lib.features import LogMelSpectrogram, standardize
-from course_lib.features import compute_features
+from course_lib.features import LogMelSpectrogram, compute_features, standardize
 from course_lib.synthetic import SyntheticConfig, make_synthetic_dataset
 
 CLASSES = ("harmonic_tone", "rising_chirp", "white_noise_burst", "fast_click_train")

@@ -11,7 +11,8 @@ returns the numbers:
   dropout and weight decay, then with waveform and SpecAugment augmentation plus early stopping;
   returns the histories and the measured train–validation gap of each run;
 * :func:`run_imbalance` – a training set with a 10:1 class imbalance
-  (:func:`course_lib.data.splits.make_imbalanced_indices`); no correction, a class-weighted loss, and a :class:`~torch.utils.data.WeightedRandomSampler`,
+  (:func:`course_lib.data.splits.make_imbalanced_indices`); no correction, a class-weighted loss,
+  and a :class:`~torch.utils.data.WeightedRandomSampler`,
   compared on accuracy, balanced accuracy, macro-F1 and per-class recall;
 * :func:`run_leakage` – the same model trained on a split that puts takes of one source recording
   on both sides, and on a split grouped by source: the inflated score is the difference;

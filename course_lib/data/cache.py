@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._progress import progress as _progress
 from .._checks import check_int
+from .._progress import progress as _progress
 from ..features import _features_of_batch
 from ..runtime import atomic_write, module_device
 from .decode import _check_clip_settings, _check_workers, _in_threads, _load_chunk, report_skipped

@@ -214,7 +214,10 @@ def _gtzan_track(
         return mask[position].float()
 
     if recipe.kick:
-        out += 0.9 * hits(recipe.kick) * torch.exp(-since_step / 0.06) * torch.sin(2 * math.pi * (50 + 60 * torch.exp(-since_step / 0.02)) * since_step)
+        out += (
+            0.9 * hits(recipe.kick) * torch.exp(-since_step / 0.06)
+            * torch.sin(2 * math.pi * (50 + 60 * torch.exp(-since_step / 0.02)) * since_step)
+        )
     if recipe.snare:
         noise = torch.randn(n_samples, generator=generator)
         out += 0.5 * hits(recipe.snare) * torch.exp(-since_step / 0.05) * noise

@@ -1,7 +1,8 @@
 """Datasets over precomputed features and the loader that batches them.
 
 Step 3 of the data pipeline: introduced in chapter 2 (``book/chapters/ch02_first_cnn.ipynb``, which
-trains on it), explained in chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``). :class:`FeatureDataset` serves cached tensors a whole batch per call (one
+trains on it), explained in chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``).
+:class:`FeatureDataset` serves cached tensors a whole batch per call (one
 indexing operation and one :class:`course_lib.augment.SpecAugment` call per batch, not per clip);
 :func:`make_loader` wraps it in a seeded :class:`~torch.utils.data.DataLoader` with settings right
 for a small CPU.
@@ -73,7 +74,7 @@ class FeatureDataset(Dataset):
             x = self.transform(x)
         return x, self.labels[index]
 
-    def __getitems__(self, indices: Sequence[int]) -> "FeatureBatch":
+    def __getitems__(self, indices: Sequence[int]) -> FeatureBatch:
         """Items ``indices`` in one call: what a DataLoader uses to fetch a batch.
 
         Returns a :class:`FeatureBatch`: a list of ``(features, label)`` pairs, like
@@ -90,7 +91,7 @@ class FeatureDataset(Dataset):
                 x = torch.stack([self.transform(item) for item in x])
         return FeatureBatch(x, self.labels[idx])
 
-    def subset(self, indices: Sequence[int] | torch.Tensor, transform: Callable | None = None) -> "FeatureDataset":
+    def subset(self, indices: Sequence[int] | torch.Tensor, transform: Callable | None = None) -> FeatureDataset:
         """A new dataset over ``indices`` (e.g. one split), with its own ``transform``."""
         idx = torch.as_tensor(indices, dtype=torch.long)
         return FeatureDataset(self.features[idx], self.labels[idx], transform)

@@ -6,7 +6,8 @@ Introduced with the exercises (``book/exercises/``). Use it from a shell::
     python -m course_lib.grading alice/ex02_specaugment.ipynb        # one notebook
 
 See :mod:`course_lib.grading.core` for how a submission is restored, run, collected and checked,
-:mod:`course_lib.grading.sandbox` for the sandbox and limits each run gets, and :mod:`course_lib.grading.assign` for how ``make exercises`` builds the learner notebooks.
+:mod:`course_lib.grading.sandbox` for the sandbox and limits each run gets, and
+:mod:`course_lib.grading.assign` for how ``make exercises`` builds the learner notebooks.
 """
 
 from .core import (
@@ -23,8 +24,8 @@ from .core import (
     verify_tables,
     write_tables,
 )
-from .sandbox import Isolation, Limits
 from .exercises import EXERCISE_NAMES, detect_exercise, get_exercise
+from .sandbox import Isolation, Limits
 
 __all__ = [
     "Check",

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from .core import GradingError, grade_submissions, summary_text, verify_tables, write_tables
-from .sandbox import Isolation, Limits, SandboxUnavailable
 from .exercises import EXERCISE_NAMES, detect_exercise, get_exercise
+from .sandbox import Isolation, Limits, SandboxUnavailable
 
 
 def build_parser() -> argparse.ArgumentParser:

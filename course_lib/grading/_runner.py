@@ -35,7 +35,6 @@ def _main() -> None:
     module_name, func_name = job["collector"].split(":")
     collector = getattr(importlib.import_module(module_name), func_name)
     import torch  # noqa: F401  (the collector's data is saved with torch)
-
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()

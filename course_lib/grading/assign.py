@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import copy
 import hashlib
-import json
 import re
 import shutil
 import subprocess
@@ -63,7 +62,7 @@ def _src(cell) -> str:
 
 
 def _clean(nb, name: str, digest: str, *, extra_meta: dict | None = None) -> None:
-    for index, cell in enumerate(nb.cells):
+    for cell in nb.cells:
         cell.metadata.pop("lines_to_next_cell", None)
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":

@@ -10,7 +10,8 @@ subclass) becomes a description of its type, so the grader sees it for what it i
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 

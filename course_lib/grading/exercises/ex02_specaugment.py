@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from ..core import Check
-from ._common import all_of, call, gen, tensor_answer
+from ._common import call, gen, tensor_answer
 
 NAME = "ex02_specaugment"
 
