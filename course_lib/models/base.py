@@ -132,7 +132,8 @@ class AttentionPool(nn.Module):
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # (batch, time): one weight per time step, summing to 1 over time
         weights = torch.softmax(self.score(frames).squeeze(1), dim=-1)
-        pooled = torch.bmm(frames, weights.unsqueeze(-1)).squeeze(-1)  # (batch, channels)
+        # (batch, channels): the weighted sum of the frames
+        pooled = torch.bmm(frames, weights.unsqueeze(-1)).squeeze(-1)
         return pooled, weights
 
 
