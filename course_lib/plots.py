@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 import torch
+from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "plot_waveform",
@@ -476,7 +476,7 @@ def _grid_html(headers: Sequence[str], rows: Sequence[Sequence[str]], caption: s
 
 
 def listening_grid(
-    rows: "list[tuple[str, str, torch.Tensor | np.ndarray]]",
+    rows: list[tuple[str, str, torch.Tensor | np.ndarray]],
     sample_rate: int,
     *,
     n_mels: int = 64,
@@ -515,8 +515,8 @@ def listening_grid(
 
 
 def mistakes_grid(
-    mistakes: "Sequence",
-    waveforms: "torch.Tensor | Sequence[torch.Tensor | np.ndarray]",
+    mistakes: Sequence,
+    waveforms: torch.Tensor | Sequence[torch.Tensor | np.ndarray],
     class_names: Sequence[str],
     sample_rate: int,
     *,
@@ -594,10 +594,10 @@ def _mel_edges(module) -> dict:
 
 
 def plot_representations(
-    clips: "dict[str, torch.Tensor | np.ndarray]",
+    clips: dict[str, torch.Tensor | np.ndarray],
     sample_rate: int,
     hop_length: int,
-    transforms: "dict[str, tuple[torch.nn.Module, str]]",
+    transforms: dict[str, tuple[torch.nn.Module, str]],
     *,
     panel_size: tuple[float, float] = (4.4, 2.3),
 ):
@@ -656,7 +656,7 @@ def plot_representations(
         low = min(float(out.min()) for out in outputs.values())
         high = max(float(out.max()) for out in outputs.values())
         edges = _mel_edges(module) if kind == "mel" else {}
-        for col, (name, out) in enumerate(outputs.items()):
+        for col, out in enumerate(outputs.values()):
             plot_spectrogram(out, sample_rate, hop_length, kind=kind, ax=axes[row, col], colorbar=False,
                              vmin=low, vmax=high, title=f"{title} {tuple(out.shape)}", **edges)
         fig.colorbar(axes[row, -1].images[0], ax=list(axes[row]), pad=0.01,

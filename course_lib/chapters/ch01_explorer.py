@@ -20,9 +20,10 @@ __all__ = ["demo_clip", "STFTSetting", "resolution_table", "compare_settings", "
 
 
 def demo_clip(sample_rate: int = 16000, *, seed: int = 0) -> torch.Tensor:
-    """A 2-second test signal with one sound of each kind that stresses a spectrogram differently.
+    """A 2-second test signal: three sounds, each testing a spectrogram in its own way.
 
-    * 0.10–0.80 s: a harmonic tone, 220 Hz and 5 overtones (steady, needs frequency resolution);
+    * 0.10–0.80 s: a harmonic tone, 220 Hz and 5 overtones (steady: needs frequency
+      resolution);
     * 0.90–1.50 s: a chirp rising from 300 Hz to 4 kHz (changes fast, needs both);
     * 1.60–1.95 s: eight clicks 50 ms apart (needs time resolution);
     * throughout: quiet white noise at -46 dBFS RMS.
@@ -31,7 +32,10 @@ def demo_clip(sample_rate: int = 16000, *, seed: int = 0) -> torch.Tensor:
         ``(1, 2 * sample_rate)`` float32 waveform, peak below 1.
     """
     if sample_rate < 8000:
-        raise ValueError(f"demo_clip needs sample_rate >= 8000 Hz (its chirp reaches 4 kHz), got {sample_rate}.")
+        raise ValueError(
+            "demo_clip needs sample_rate >= 8000 Hz (its chirp reaches 4 kHz), "
+            f"got {sample_rate}."
+        )
     generator = torch.Generator().manual_seed(seed)
     n = 2 * sample_rate
     t = torch.arange(n, dtype=torch.float64) / sample_rate

@@ -7,11 +7,7 @@ seed, that every fix does what the chapter says it does. The experiments themsel
 
 from __future__ import annotations
 
-import ast
-import inspect
 import math
-import textwrap
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -22,6 +18,7 @@ from ..data.esc50 import ESC50Dataset, esc50_config, write_esc50_layout
 from ..data.splits import make_imbalanced_indices
 from ..data.synthetic import CLASS_NAMES, SyntheticConfig, make_synthetic_dataset
 from ..features import compute_features
+from ..showcode import code_without_docstring
 from .ch06_pitfalls import run_imbalance, run_leakage, run_overfitting, run_statistics_leak
 from .ch06_tools import EXPERIMENT_RECIPE, RunResult
 
@@ -190,52 +187,4 @@ def sampling_error(fraction: float, n: int) -> float:
     return math.sqrt(float(fraction) * (1.0 - float(fraction)) / int(n))
 
 
-def _wrap_line(line: str, width: int) -> list[str]:
-    """Break a long code line after ``", "`` (inside brackets), continuation indented 4 more spaces."""
-    indent = " " * (len(line) - len(line.lstrip()) + 4)
-    out: list[str] = []
-    while len(line) > width:
-        cuts = [i for i in range(len(indent), width) if line.startswith(", ", i)
-                and line[:i].count('"') % 2 == 0 and line[:i].count("'") % 2 == 0]  # never inside a string
-        if not cuts:
-            break
-        cut = cuts[-1]
-        out.append(line[: cut + 1])
-        line = indent + line[cut + 2 :]
-    return out + [line]
-
-
-def code_without_docstring(function: Callable, *, checks: bool = False, width: int = 88) -> str:
-    """The source of ``function`` without its docstring (and its input checks): the lines that do the work.
-
-    Chapter 6 prints the code it discusses; the docstring (shapes, arguments) is in the reference,
-    and the boundary checks (``if <bad input>: raise ...`` at the top of the body) teach nothing
-    about the pitfall, so they are replaced by one comment unless ``checks=True``. Lines longer than
-    ``width`` characters are broken after a comma, so the page never scrolls sideways.
-    """
-    source = textwrap.dedent(inspect.getsource(function))
-    node = ast.parse(source).body[0]
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        raise TypeError(f"code_without_docstring expects a function or class, got {type(function).__name__}.")
-    lines = source.splitlines()
-    drop: list[tuple[int, int]] = []
-    body = list(node.body)
-    if ast.get_docstring(node) is not None:
-        drop.append((body[0].lineno, body[0].end_lineno))
-        body = body[1:]
-    n_checks = 0
-    if not checks:
-        for statement in body:
-            if isinstance(statement, ast.If) and not statement.orelse and all(isinstance(b, ast.Raise) for b in statement.body):
-                drop.append((statement.lineno, statement.end_lineno))
-                n_checks += 1
-    first_check = min((a for a, _ in drop[-n_checks:]), default=None) if n_checks else None
-    kept: list[str] = []
-    for number, line in enumerate(lines, start=1):
-        if any(a <= number <= b for a, b in drop):
-            if number == first_check:
-                kept.append(" " * body[0].col_offset + f"# ... {n_checks} input check{'s' if n_checks > 1 else ''} left out ...")
-            continue
-        kept.extend(_wrap_line(line, width))
-    return "\n".join(kept).rstrip() + "\n"
 

@@ -289,9 +289,10 @@ def cross_validate(
 ) -> CrossValidationResult:
     """Run the official ESC-50 cross-validation for one model.
 
-    For every fold ``k`` in ``config.test_folds``: train on the other folds (minus a validation set
-    carved out **by source**, for early stopping; SpecAugment on the training features), restore the
-    best epoch, and test on fold ``k``. Never a random split: takes of one source stay in one fold.
+    For every fold ``k`` in ``config.test_folds``: train on the other folds (minus a
+    validation set carved out **by source**, for early stopping; SpecAugment on the training
+    features), restore the best epoch, and test on fold ``k``. Never a random split: takes of
+    one source stay in one fold.
 
     Args:
         data: from :func:`load_esc50_features` (with ``config.recipe``'s features).
@@ -306,15 +307,20 @@ def cross_validate(
     available = sorted(set(data.folds))
     missing = sorted(set(config.test_folds) - set(available))
     if missing:
-        raise ValueError(f"test_folds {missing} are not in the data (folds {available}).")
+        raise ValueError(
+            f"test_folds {missing} are not in the data (folds {available})."
+        )
     features = data.dataset.features
     if features.shape[2] != config.recipe.n_mels:
         raise ValueError(
-            f"the features have {features.shape[2]} mel bands but config.recipe has n_mels={config.recipe.n_mels}; "
-            "load them with load_esc50_features(source, config.recipe)."
+            f"the features have {features.shape[2]} mel bands but config.recipe has "
+            f"n_mels={config.recipe.n_mels}; load them with "
+            "load_esc50_features(source, config.recipe)."
         )
     labels = data.dataset.labels
-    splits = esc50_cv_folds(data.folds, groups=data.groups, val_fraction=config.val_fraction, seed=seed)
+    splits = esc50_cv_folds(
+        data.folds, groups=data.groups, val_fraction=config.val_fraction, seed=seed
+    )
     n_classes = len(data.class_names)
     results: list[FoldResult] = []
     n_parameters = 0
@@ -322,7 +328,8 @@ def cross_validate(
         if k not in config.test_folds:
             continue
         torch.manual_seed(seed)
-        model = build_model(model_name, n_classes=n_classes, n_mels=config.recipe.n_mels, **config.model_kwargs)
+        model = build_model(model_name, n_classes=n_classes, n_mels=config.recipe.n_mels,
+                            **config.model_kwargs)
         n_parameters = count_parameters(model)
         augment = config.recipe.augmentation(features.shape[-1])
         train_set = data.dataset.subset(split.train, transform=augment)
@@ -331,8 +338,11 @@ def cross_validate(
         history = fit(model, train_set, val_set, config.train_config(seed))
         seconds = time.perf_counter() - start
         pred = predict(model, (features[split.test], labels[split.test]))
-        metrics = classification_metrics(pred.labels, pred.predictions, class_names=data.class_names)
-        results.append(FoldResult(k, metrics, history, len(split.train), len(split.val), len(split.test), seconds, model))
+        metrics = classification_metrics(
+            pred.labels, pred.predictions, class_names=data.class_names
+        )
+        sizes = (len(split.train), len(split.val), len(split.test))
+        results.append(FoldResult(k, metrics, history, *sizes, seconds, model))
     return CrossValidationResult(model_name, config.name, results, n_parameters)
 
 

@@ -68,7 +68,8 @@ class SimpleAudioClassifier(AudioClassifier):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """The clip embedding fed to the classifier: ``(batch, channels[-1])``."""
         self.check_input(x)
-        h = self.features(x.contiguous(memory_format=torch.channels_last)).mean(dim=2)  # (batch, C, T'): average over frequency
+        # (batch, C, T'): average over frequency
+        h = self.features(x.contiguous(memory_format=torch.channels_last)).mean(dim=2)
         return h.amax(dim=-1) + h.mean(dim=-1)  # (batch, C): max + mean over time
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
