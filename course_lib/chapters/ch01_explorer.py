@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..features import WINDOWS, LogMelSpectrogram, LogSpectrogram
-from ..plots import plot_spectrogram
+from ..plots import FULL_WIDTH_IN, plot_spectrogram
 
 __all__ = ["demo_clip", "STFTSetting", "resolution_table", "compare_settings", "spectrogram_explorer"]
 
@@ -119,7 +119,9 @@ def compare_settings(
     if waveform.ndim == 2:
         waveform = waveform[0]
     nrows = -(-len(settings) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 2.8 * nrows), squeeze=False, constrained_layout=True)
+    # the book's column width, so that 10-pt labels stay 10 px on the page
+    width = FULL_WIDTH_IN if ncols > 1 else FULL_WIDTH_IN / 2 + 0.6
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 2.8 * nrows), squeeze=False, constrained_layout=True)
     for ax, setting in zip(axes.flat, settings):
         spec = setting.module(sample_rate, top_db=top_db)(waveform)
         spec = spec - spec.max()
