@@ -35,14 +35,11 @@ def augmentation_table(
         An ``IPython.display.HTML`` table (PNG thumbnails with ``alt`` texts and WAV players as
         data URIs, so it works in the static book). Introduced in chapter 3.
     """
-    import base64
     import html
-    import io
 
-    import matplotlib.pyplot as plt
     from IPython.display import HTML
 
-    from ..plots import audio_player
+    from ..plots import _thumbnail_png, audio_player
 
     if not rows:
         raise ValueError("augmentation_table needs at least one row (the original first).")
@@ -65,16 +62,9 @@ def augmentation_table(
     scale = 0.9 / peak if peak > 0 else 1.0
     cells = []
     for (name, setting, _), wave, mel in zip(rows, waves, mels):
-        fig, ax = plt.subplots(figsize=(2.6, 0.9), dpi=80)
         duration = wave.numel() / sample_rate
-        ax.imshow(mel.numpy(), origin="lower", aspect="auto", cmap="magma", vmin=top - 80, vmax=top,
-                  extent=(0, duration, 0, n_mels), interpolation="nearest")
-        ax.set_axis_off()
-        fig.subplots_adjust(0, 0, 1, 1)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-        plt.close(fig)
-        png = base64.b64encode(buffer.getvalue()).decode("ascii")
+        # one dB scale for every row: the original's top and 80 dB below it
+        png = _thumbnail_png(mel.numpy(), duration, vmin=top - 80, vmax=top, interpolation="nearest")
         player = audio_player(wave * scale, sample_rate, normalize=False)._repr_html_()
         alt = html.escape(f"log-mel spectrogram, {name} ({setting}), {duration:.2f} s", quote=True)
         cells.append(
