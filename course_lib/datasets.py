@@ -3,7 +3,7 @@
 ``course_lib.datasets`` re-exports the names it used to define, so existing imports keep working:
 
 * :mod:`course_lib.data.base` — ``AudioFileDataset``, ``DatasetError``, the report of unreadable files;
-* :mod:`course_lib.data.esc50` — ``ESC50Dataset``, ``Esc50Row``, ``read_esc50_meta``;
+* :mod:`course_lib.data.esc50` — ``ESC50Dataset``, ``ESC50Row``, ``read_esc50_meta``;
 * :mod:`course_lib.data.gtzan` — ``GTZANDataset``, ``gtzan_track_ids``;
 * :mod:`course_lib.data.folder` — ``FolderDataset``, ``FolderSplits``, ``scan_folder_dataset``.
 
@@ -14,14 +14,14 @@ new code imports from those modules.
 from __future__ import annotations
 
 from .data.base import AudioFileDataset, DatasetError, UnreadableFilesError, describe_unreadable, find_unreadable
-from .data.esc50 import ESC50Dataset, Esc50Row, read_esc50_meta
+from .data.esc50 import ESC50Dataset, ESC50Row, read_esc50_meta
 from .data.folder import FolderDataset, FolderSplits, scan_folder_dataset
 from .data.gtzan import GTZANDataset, gtzan_track_ids
 
 __all__ = [
     "DatasetError",
     "AudioFileDataset",
-    "Esc50Row",
+    "ESC50Row",
     "read_esc50_meta",
     "ESC50Dataset",
     "GTZANDataset",

@@ -132,18 +132,18 @@ def test_resampler_kernel_is_cached_per_rate_pair_and_cpu_resampling_builds_none
     get_resampler.cache_clear()
 
 
-@pytest.mark.parametrize("orig_sr, new_sr", [(44100, 22050), (48000, 22050), (44100, 16000), (8000, 16000)])
-def test_soxr_and_torchaudio_resampling_agree_below_the_cutoff(orig_sr, new_sr):
+@pytest.mark.parametrize("orig_sr, target_sr", [(44100, 22050), (48000, 22050), (44100, 16000), (8000, 16000)])
+def test_soxr_and_torchaudio_resampling_agree_below_the_cutoff(orig_sr, target_sr):
     """The CPU path (soxr) and the GPU / autograd path (torchaudio) give the same length, and the
     same signal for content well inside the passband; the batch axes are kept."""
     t = torch.arange(orig_sr) / orig_sr  # 1 s
     x = torch.stack([torch.sin(2 * math.pi * f * t) for f in (220.0, 1000.0, 3000.0)]).reshape(3, 1, -1)
-    fast = resample(x, orig_sr, new_sr)
-    slow = resample(x.clone().requires_grad_(True), orig_sr, new_sr).detach()
-    assert fast.shape == slow.shape == (3, 1, math.ceil(orig_sr * new_sr / orig_sr))
+    fast = resample(x, orig_sr, target_sr)
+    slow = resample(x.clone().requires_grad_(True), orig_sr, target_sr).detach()
+    assert fast.shape == slow.shape == (3, 1, math.ceil(orig_sr * target_sr / orig_sr))
     assert fast.dtype == torch.float32
     # away from the edges (both filters ramp in differently), the two agree to about -40 dB
-    inner = slice(new_sr // 10, -new_sr // 10)
+    inner = slice(target_sr // 10, -target_sr // 10)
     error = (fast[..., inner] - slow[..., inner]).pow(2).mean() / slow[..., inner].pow(2).mean()
     assert error < 1e-4, f"relative error {error:.2e}"
 
@@ -162,7 +162,7 @@ def test_resample_same_rate_is_identity_and_validates_rates():
     assert resample(x, 16000, 16000) is x
     with pytest.raises(ValueError, match="orig_sr"):
         resample(x, 0, 16000)
-    with pytest.raises(ValueError, match="new_sr"):
+    with pytest.raises(ValueError, match="target_sr"):
         resample(x, 16000, 22050.5)
 
 

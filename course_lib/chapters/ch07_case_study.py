@@ -48,10 +48,10 @@ from ..recipe import RECOMMENDED, Recipe
 from ..training import History, fit
 
 __all__ = [
-    "Esc50Source",
+    "ESC50Source",
     "locate_esc50",
     "SYNTHETIC_FOLDER",
-    "Esc50Features",
+    "ESC50Features",
     "load_esc50_features",
     "CaseStudyConfig",
     "FAST",
@@ -69,7 +69,7 @@ SYNTHETIC_FOLDER = "esc50_synthetic"
 
 
 @dataclass(frozen=True)
-class Esc50Source:
+class ESC50Source:
     """Which ESC-50 a run uses.
 
     Attributes:
@@ -89,7 +89,7 @@ def locate_esc50(
     allow_synthetic: bool = True,
     synthetic_sources_per_class: int = 5,
     seed: int = 0,
-) -> Esc50Source:
+) -> ESC50Source:
     """Find the ESC-50 to use: ``root`` if given, else the download, else the synthetic layout.
 
     Order: an explicit ``root`` (must hold ``meta/esc50.csv``); the real ESC-50 under
@@ -116,10 +116,10 @@ def locate_esc50(
                 f"{root}: no meta/esc50.csv. Fix: pass the folder that holds meta/ and audio/ (the unpacked ESC-50), "
                 "or leave root=None to use the download or the synthetic layout."
             )
-        return Esc50Source(root, "real", f"Data: the ESC-50 folder {root} (given explicitly).")
+        return ESC50Source(root, "real", f"Data: the ESC-50 folder {root} (given explicitly).")
     real = find_esc50()
     if real is not None:
-        return Esc50Source(real, "real", f"Data: the real ESC-50 (2000 clips, 50 classes) from {real}.")
+        return ESC50Source(real, "real", f"Data: the real ESC-50 (2000 clips, 50 classes) from {real}.")
     if not allow_synthetic:
         raise FileNotFoundError(
             f"ESC-50 is not under {data_dir()}. Fix: run course_lib.download.download_esc50() (about 600 MB) or set "
@@ -142,7 +142,7 @@ def locate_esc50(
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-    return Esc50Source(
+    return ESC50Source(
         folder, "synthetic",
         f"Data: the SYNTHETIC ESC-50 layout in {folder} (real ESC-50 not found under {data_dir()}). "
         "Its numbers say nothing about real environmental sounds; see course_lib.download.download_esc50().",
@@ -150,7 +150,7 @@ def locate_esc50(
 
 
 @dataclass
-class Esc50Features:
+class ESC50Features:
     """Cached features of one ESC-50 folder, with what cross-validation needs.
 
     Attributes:
@@ -158,7 +158,7 @@ class Esc50Features:
         folds: ``(N,)`` official fold of each clip.
         groups: ``(N,)`` ``src_file`` of each clip.
         class_names: label ``i`` is ``class_names[i]``.
-        source: the :class:`Esc50Source`.
+        source: the :class:`ESC50Source`.
         seconds: wall-clock seconds this call took (decoding and features, or reading the cache).
     """
 
@@ -166,11 +166,11 @@ class Esc50Features:
     folds: list[int]
     groups: list[str]
     class_names: tuple[str, ...]
-    source: Esc50Source
+    source: ESC50Source
     seconds: float
 
 
-def load_esc50_features(source: Esc50Source, recipe: Recipe, *, cache: bool = True, progress: bool = False) -> Esc50Features:
+def load_esc50_features(source: ESC50Source, recipe: Recipe, *, cache: bool = True, progress: bool = False) -> ESC50Features:
     """Decode every clip once (resampled to ``recipe.sample_rate``), compute standardised log-mel features.
 
     With ``cache=True`` the features are stored in ``$COURSE_DATA_DIR/feature_cache`` keyed by file
@@ -180,7 +180,7 @@ def load_esc50_features(source: Esc50Source, recipe: Recipe, *, cache: bool = Tr
     dataset = ESC50Dataset(source.root, sample_rate=recipe.sample_rate, duration_s=5.0)
     store = FeatureCache(data_dir() / "feature_cache") if cache else None
     features, kept = dataset.to_features(recipe.feature_extractor(), cache=store, progress=progress)
-    return Esc50Features(
+    return ESC50Features(
         features, [dataset.folds[i] for i in kept], [dataset.groups[i] for i in kept], dataset.class_names, source,
         time.perf_counter() - start,
     )
@@ -281,7 +281,7 @@ class CrossValidationResult:
 
 
 def cross_validate(
-    data: Esc50Features,
+    data: ESC50Features,
     model_name: str,
     config: CaseStudyConfig = FAST,
     *,

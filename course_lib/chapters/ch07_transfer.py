@@ -19,18 +19,18 @@ from ..data.download import data_dir
 from ..data.esc50 import ESC50Dataset
 from ..data.splits import esc50_cv_folds
 from ..runs import train_and_evaluate
-from .ch07_case_study import FAST, CaseStudyConfig, CrossValidationResult, Esc50Source, FoldResult
+from .ch07_case_study import FAST, CaseStudyConfig, CrossValidationResult, ESC50Source, FoldResult
 
-__all__ = ["Esc50Embeddings", "load_esc50_embeddings", "cross_validate_transfer"]
+__all__ = ["ESC50Embeddings", "load_esc50_embeddings", "cross_validate_transfer"]
 
 
 @dataclass
-class Esc50Embeddings:
+class ESC50Embeddings:
     """Pretrained aiSFX embeddings of one ESC-50 folder, with what cross-validation needs.
 
     Attributes:
         embeddings: ``(N, 512)`` float32, one per clip. labels: ``(N,)`` int64.
-        folds, groups, class_names, source, seconds: as in :class:`Esc50Features`.
+        folds, groups, class_names, source, seconds: as in :class:`ESC50Features`.
         embed_seconds: how much of each clip (its centre) was embedded.
     """
 
@@ -39,14 +39,14 @@ class Esc50Embeddings:
     folds: list[int]
     groups: list[str]
     class_names: tuple[str, ...]
-    source: Esc50Source
+    source: ESC50Source
     seconds: float
     embed_seconds: float
 
 
 def load_esc50_embeddings(
-    source: Esc50Source, config: CaseStudyConfig, *, encoder=None, cache: bool = True, progress: bool = False
-) -> Esc50Embeddings:
+    source: ESC50Source, config: CaseStudyConfig, *, encoder=None, cache: bool = True, progress: bool = False
+) -> ESC50Embeddings:
     """Embed every clip once with the pretrained aiSFX encoder (chapter 5), cached like the features.
 
     Each clip is decoded at 44.1 kHz, its centre ``config.embed_seconds`` kept, and embedded
@@ -66,14 +66,14 @@ def load_esc50_embeddings(
     embeddings, kept = cached_embeddings(
         dataset.files, duration_s=config.embed_seconds, encoder=encoder, cache=store, crop="center", progress=progress
     )
-    return Esc50Embeddings(
+    return ESC50Embeddings(
         embeddings, torch.tensor([dataset.labels[i] for i in kept], dtype=torch.long), [dataset.folds[i] for i in kept],
         [dataset.groups[i] for i in kept], dataset.class_names, source, time.perf_counter() - start, config.embed_seconds,
     )
 
 
 def cross_validate_transfer(
-    data: Esc50Embeddings, config: CaseStudyConfig = FAST, *, seed: int = 0, hidden_features: int | None = None
+    data: ESC50Embeddings, config: CaseStudyConfig = FAST, *, seed: int = 0, hidden_features: int | None = None
 ) -> CrossValidationResult:
     """The transfer recipe on the official ESC-50 folds: a head on frozen aiSFX embeddings.
 

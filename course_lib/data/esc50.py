@@ -26,7 +26,7 @@ from .synthetic import SyntheticConfig, generate_batch
 
 __all__ = [
     "ESC50_HEADER",
-    "Esc50Row",
+    "ESC50Row",
     "read_esc50_meta",
     "ESC50Dataset",
     "esc50_config",
@@ -39,7 +39,7 @@ ESC50_HEADER: tuple[str, ...] = ("filename", "fold", "target", "category", "esc1
 
 
 @dataclass(frozen=True)
-class Esc50Row:
+class ESC50Row:
     """One row of ESC-50's ``meta/esc50.csv``."""
 
     filename: str
@@ -56,7 +56,7 @@ _ESC50_COLUMNS = ("filename", "fold", "target", "category", "esc10", "src_file",
 
 
 
-def read_esc50_meta(path: str | os.PathLike) -> list[Esc50Row]:
+def read_esc50_meta(path: str | os.PathLike) -> list[ESC50Row]:
     """Parse and check ESC-50's ``meta/esc50.csv`` (the official format, read unchanged).
 
     Checks: every column of the official header present; ``fold`` and ``target`` integers,
@@ -64,7 +64,7 @@ def read_esc50_meta(path: str | os.PathLike) -> list[Esc50Row]:
     duplicate file names. Every error names the file and the row (1 = the header line).
 
     Returns:
-        One :class:`Esc50Row` per data row, in file order.
+        One :class:`ESC50Row` per data row, in file order.
     """
     path = Path(path)
     if not path.exists():
@@ -82,7 +82,7 @@ def read_esc50_meta(path: str | os.PathLike) -> list[Esc50Row]:
                 f"{path}: missing column(s) {missing}; the header is {header}. ESC-50's header is "
                 f"{','.join(ESC50_HEADER)}."
             )
-        rows: list[Esc50Row] = []
+        rows: list[ESC50Row] = []
         seen: dict[str, int] = {}
         category_of: dict[int, tuple[str, int]] = {}
         for line, record in enumerate(reader, start=2):
@@ -112,7 +112,7 @@ def read_esc50_meta(path: str | os.PathLike) -> list[Esc50Row]:
                 )
             category_of.setdefault(target, (category, line))
             rows.append(
-                Esc50Row(
+                ESC50Row(
                     filename, fold, target, category, esc10 == "True",
                     str(record["src_file"]).strip(), str(record["take"]).strip(), line,
                 )
@@ -122,7 +122,7 @@ def read_esc50_meta(path: str | os.PathLike) -> list[Esc50Row]:
     return rows
 
 
-def _esc50_class_names(rows: Sequence[Esc50Row], meta_path: Path) -> tuple[str, ...]:
+def _esc50_class_names(rows: Sequence[ESC50Row], meta_path: Path) -> tuple[str, ...]:
     names = {r.target: r.category for r in rows}
     expected = list(range(len(names)))
     outside = [r for r in rows if r.target >= len(names)]

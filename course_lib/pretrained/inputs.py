@@ -20,15 +20,15 @@ from ..audio_io import resample
 __all__ = ["prepare_waveforms", "lengths_after_resampling"]
 
 
-def lengths_after_resampling(lengths: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
-    """Valid lengths in samples after resampling from ``orig_sr`` to ``new_sr`` Hz.
+def lengths_after_resampling(lengths: torch.Tensor, orig_sr: int, target_sr: int) -> torch.Tensor:
+    """Valid lengths in samples after resampling from ``orig_sr`` to ``target_sr`` Hz.
 
     Matches the output length of :func:`course_lib.audio_io.resample`:
-    ``ceil(samples * new_sr / orig_sr)``. Integer arithmetic, so no rounding surprises.
+    ``ceil(samples * target_sr / orig_sr)``. Integer arithmetic, so no rounding surprises.
     """
-    if orig_sr == new_sr:
+    if orig_sr == target_sr:
         return lengths
-    return (lengths * int(new_sr) + int(orig_sr) - 1) // int(orig_sr)
+    return (lengths * int(target_sr) + int(orig_sr) - 1) // int(orig_sr)
 
 
 def prepare_waveforms(
