@@ -15,9 +15,37 @@ from collections.abc import Callable
 __all__ = ["code_without_docstring"]
 
 
+def _comment_start(line: str) -> int:
+    """Index of the ``#`` that starts a comment in ``line`` (outside any string), or -1."""
+    quote = ""
+    for i, char in enumerate(line):
+        if quote:
+            if char == quote and line[i - 1] != "\\":
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            return i
+    return -1
+
+
 def _wrap_line(line: str, width: int) -> list[str]:
-    """Break a long code line after ``", "`` (inside brackets), continuation indented 4 more spaces."""
-    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    """Break a long code line so that no piece is over ``width`` characters where possible.
+
+    A trailing comment moves to its own line above the code; a long comment is wrapped into
+    several comment lines; code is broken after ``", "`` outside strings and comments, the
+    continuation indented 4 more spaces. A line with nowhere to break is kept as it is.
+    """
+    if len(line) <= width:
+        return [line]
+    lead = " " * (len(line) - len(line.lstrip()))
+    comment_at = _comment_start(line)
+    if comment_at >= 0 and line[:comment_at].strip():  # code, then a comment: comment first
+        return _wrap_line(lead + line[comment_at:], width) + _wrap_line(line[:comment_at].rstrip(), width)
+    if comment_at >= 0:  # a comment line
+        text = line[comment_at:].lstrip("#").strip()
+        return textwrap.wrap(text, width, initial_indent=lead + "# ", subsequent_indent=lead + "# ") or [line]
+    indent = lead + "    "
     out: list[str] = []
     while len(line) > width:
         cuts = [i for i in range(len(indent), width) if line.startswith(", ", i)
