@@ -33,10 +33,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import page_rules
 import pytest
 import yaml
-
-import page_rules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BOOK_DIR = REPO_ROOT / "book"
@@ -418,9 +417,9 @@ def test_mathjax_is_served_from_the_site():
 
 def test_widget_views_become_a_note():
     from docutils import nodes
-    from docutils.utils import new_document
     from docutils.frontend import get_default_settings
     from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
 
     offline_book = _offline_book()
     doc = new_document("page", get_default_settings(Parser))

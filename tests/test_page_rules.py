@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import page_rules
+import pytest
 from page_rules import check_browser_page, check_notebook, find_machine_paths, find_warnings, is_plumbing
 
 LITERALS = page_rules.machine_path_literals(repo_root="/work/course", home="/home/ana", tmp="/tmp",
