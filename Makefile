@@ -69,7 +69,9 @@ TEST_PROCESSES ?= 2
 XDIST = -n $(TEST_PROCESSES)
 TEST_THREADS = $(if $(filter 0 1,$(TEST_PROCESSES)),,OMP_NUM_THREADS=1 MKL_NUM_THREADS=1)
 test: $(STAMP) node-deps
+	@# The layers of course_lib (import-linter contracts in pyproject.toml) and the code style (ruff).
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check .
 	$(TEST_THREADS) $(BIN)/python -m pytest tests $(XDIST)
 	$(TEST_THREADS) $(BIN)/python -m pytest --nbval-lax -p no:randomly $(NBVAL_NOTEBOOKS) $(XDIST) --dist loadfile
 

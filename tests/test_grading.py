@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.grading import grade_submissions, get_exercise, summary_text, write_tables
+from course_lib.grading import get_exercise, grade_submissions, summary_text, write_tables
 from course_lib.grading.core import ANSWER_TAG, assemble_notebook
 from course_lib.grading.sandbox import Isolation
 

@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_grading import REPO, SUBMISSIONS, build_submission, parse_spec
 
 from course_lib.grading.sandbox import REQUIRE_SANDBOX_ENV, Isolation
-from test_grading import REPO, SUBMISSIONS, build_submission, parse_spec
 
 HOSTILE = SUBMISSIONS / "hostile"
 # Small limits; no run here lasts its time limit (an honest run takes 5-20 s), which is generous for loaded machines.
