@@ -59,12 +59,13 @@ book: $(STAMP) node-deps
 
 # Two stages. (1) pytest tests: the unit tests and the book build; each chapter notebook is executed
 # once, by that build (`-W`: a cell error fails it). (2) nbval runs the exercises and their solutions.
-# Both run on two processes (pytest-xdist, the course's 2 cores): in (1) the book is built on one
-# while the other runs the other tests, each test file on one process (the units: tests/conftest.py);
-# in (2) each notebook's cells run in order on one process. TEST_PROCESSES=0: no worker processes.
-# Torch keeps its default thread count: the tests' seeded results and the book's numbers are those of
-# `make book` (with OMP_NUM_THREADS=1, test_experiments.py's regularisation test fails: other numerics).
-TEST_PROCESSES ?= 2
+# TEST_PROCESSES=2 runs each stage on two processes (pytest-xdist): the book is built on one while the
+# other runs the other tests, each test file on one process (the units: tests/conftest.py), and each
+# notebook's cells in order on one process. It is not the default: in CI on 2 cores, two processes
+# took 897 s for stage (1) (721 tests, 2026-12-01) where one process had taken 640 s (600 tests, the
+# day before): each torch process uses 2 threads, so two of them fight over 2 cores, and one thread
+# per process changes a seeded result that chapter 6 shows (tests/test_experiments.py).
+TEST_PROCESSES ?= 0
 XDIST = -n $(TEST_PROCESSES)
 test: $(STAMP) node-deps
 	@# The layers of course_lib (import-linter contracts in pyproject.toml) and the code style (ruff).
