@@ -314,7 +314,7 @@ def resample(waveform: torch.Tensor, orig_sr: int, target_sr: int) -> torch.Tens
     On the CPU this uses `soxr <https://github.com/dofuuz/python-soxr>`_ (the resampler behind
     ``librosa.resample``; quality "HQ", a steep anti-aliasing filter): about four times faster than
     torchaudio's windowed-sinc convolution here, and it releases the GIL, so clips decoded in parallel
-    threads are resampled in parallel too (:func:`course_lib.pipeline.cached_features`). Tensors on a
+    threads are resampled in parallel too (:func:`course_lib.data.cache.cached_features`). Tensors on a
     GPU, or that need gradients, go through torchaudio's :class:`~torchaudio.transforms.Resample`
     with a cached kernel (:func:`get_resampler`).
 

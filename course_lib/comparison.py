@@ -25,13 +25,13 @@ import torch
 from torch import nn
 
 from ._checks import check_int
+from .data.loader import FeatureDataset
+from .data.splits import Split
 from .evaluation import EvaluationResult, evaluate
 from .models import build_model, count_parameters
-from .pipeline import FeatureDataset
 from .recipe import RECOMMENDED, Recipe
 from .runtime import seed_everything, select_device
-from .splits import Split
-from .training import History, TrainConfig, fit
+from .train import History, TrainConfig, fit
 
 __all__ = ["ClassificationTask", "SeedRun", "record_run", "run_seed", "run_seeds", "summarize_runs", "mean_std", "total_confusion"]
 

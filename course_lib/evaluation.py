@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from .training import select_device
+from .runtime import select_device
 
 __all__ = [
     "Predictions",

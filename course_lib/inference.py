@@ -114,7 +114,7 @@ def load_run(folder: str | os.PathLike, *, device: str | torch.device = "cpu") -
                    head, None, encoder, metrics)
     from .features import LogMelSpectrogram
     from .models import build_model
-    from .training import load_checkpoint
+    from .train import load_checkpoint
 
     payload = load_checkpoint(checkpoint)
     if "build_spec" not in payload:
@@ -181,7 +181,7 @@ def predict_files(
         else:
             results[i] = Prediction(path, [], problem)
     if good:
-        from .pipeline import cached_features
+        from .data.cache import cached_features
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from ._checks import check_fraction, check_int
 from .augment import SpecAugment
 from .features import LogMelSpectrogram
-from .training import TrainConfig
+from .train import TrainConfig
 
 __all__ = ["Recipe", "RECOMMENDED", "COMPACT_MODELS"]
 
@@ -66,7 +66,7 @@ class Recipe:
             share of ``n_mels``.
         n_time_masks, time_mask_fraction: the same for time masks, as a share of the frames.
         model: default model name in :data:`course_lib.models.MODELS`.
-        training: the :class:`~course_lib.training.TrainConfig`.
+        training: the :class:`~course_lib.train.TrainConfig`.
     """
 
     sample_rate: int = 16000

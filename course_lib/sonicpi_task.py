@@ -109,7 +109,7 @@ def _cut(waveform: torch.Tensor, offsets: Sequence[int], window: int, silence_db
 
 
 def _default_cache_dir() -> Path:
-    from .download import data_dir
+    from .data.download import data_dir
 
     return data_dir() / "cache" / "sonicpi"
 
@@ -142,14 +142,14 @@ def _write_cache(path: Path, task: SonicPiTask) -> None:
 def grouped_split(task: SonicPiTask, *, val_fraction: float = 0.15, test_fraction: float = 0.2, seed: int = 0):
     """Train / validation / test window indices, stratified by class and grouped by recording.
 
-    All windows of one file land in the same part (:func:`course_lib.splits.stratified_grouped_split`):
+    All windows of one file land in the same part (:func:`course_lib.data.splits.stratified_grouped_split`):
     windows of one loop are near-copies, and a split that separates them rewards memorising
     recordings. Each class with three or more files has at least one file in validation and test.
 
     Returns:
-        :class:`course_lib.splits.Split` of ``int64`` window indices.
+        :class:`course_lib.data.splits.Split` of ``int64`` window indices.
     """
-    from .splits import stratified_grouped_split
+    from .data.splits import stratified_grouped_split
 
     return stratified_grouped_split(
         task.labels, task.groups, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed

@@ -45,7 +45,7 @@ from .pretrained.aisfx import (
 )
 from .pretrained.heads import ClassificationHead
 from .runtime import seed_everything, select_device
-from .training import History, TrainConfig, fit, load_checkpoint
+from .train import History, TrainConfig, fit, load_checkpoint
 
 __all__ = ["ENCODERS", "TransferResult", "train_transfer", "load_transfer_model", "embed_files"]
 
@@ -63,7 +63,7 @@ class TransferResult:
             waveforms (fine-tuned).
         head: the trained head (``model`` itself, or ``model.head``).
         encoder: the encoder whose embeddings ``head`` reads (fine-tuned in place after stage 2).
-        head_history, fine_tune_history: the :class:`~course_lib.training.History` of each stage
+        head_history, fine_tune_history: the :class:`~course_lib.train.History` of each stage
             (``fine_tune_history`` is ``None`` without fine-tuning).
         kept: per part (``"train"``, ``"val"``, ``"test"``), the indices of the files that could be
             decoded (the others were skipped with a warning).
@@ -138,14 +138,14 @@ def train_transfer(
         encoder_name: ``"aisfx"`` (:data:`ENCODERS`).
         hidden_features: ``None`` for a linear head, else the width of its hidden layer.
         dropout: the head's dropout.
-        config: the head's :class:`~course_lib.training.TrainConfig` (epochs, lr, patience, seed, device).
+        config: the head's :class:`~course_lib.train.TrainConfig` (epochs, lr, patience, seed, device).
         fine_tune: run stage 2.
         n_unfrozen: encoder blocks (from the top, 1–4) that learn in stage 2.
         fine_tune_epochs: most epochs of stage 2 (early stopping on the validation loss).
         fine_tune_lr_factor: stage 2's peak learning rate is ``config.lr × fine_tune_lr_factor``.
         fine_tune_batch_size: clips per batch in stage 2 (waveforms: memory grows with it).
         cache: folder of the embedding cache (``None``: in memory only).
-        checkpoint_path: write the best weights here (``course_lib.training.save_checkpoint`` format).
+        checkpoint_path: write the best weights here (``course_lib.train.save_checkpoint`` format).
         checkpoint_metadata: plain values stored with them (class names, settings).
         encoder: an already loaded encoder (default: :func:`~course_lib.pretrained.load_aisfx_encoder`
             on ``config.device``); with ``fine_tune`` it is trained in place.
@@ -224,7 +224,7 @@ def train_transfer(
     fine_history: History | None = None
     fine_time = 0.0
     if fine_tune:
-        from .pipeline import load_clips
+        from .data.decode import load_clips
 
         classifier = AisfxClassifier(encoder, n_classes, mode="partial", n_unfrozen=n_unfrozen,
                                      hidden_features=hidden_features, dropout=dropout)

@@ -66,7 +66,7 @@ def real_or_synthetic_task(sample_rate: int = 44100, window_s: float = 1.0, *, w
 
     Without the library, :func:`course_lib.sonicpi.available_or_note` shows the page's visible
     fallback note (and raises instead when ``COURSE_REQUIRE_REAL_AUDIO=1``); the synthetic clips
-    (:mod:`course_lib.synthetic`, ``synthetic_per_class`` per class) then count as one recording each.
+    (:mod:`course_lib.data.synthetic`, ``synthetic_per_class`` per class) then count as one recording each.
     """
     from . import sonicpi
 
@@ -74,13 +74,13 @@ def real_or_synthetic_task(sample_rate: int = 44100, window_s: float = 1.0, *, w
         task = sonicpi.load_task(sample_rate, window_s)
         return ClipTask(task.waveforms, task.labels, task.groups, tuple(task.classes), int(sample_rate), "real",
                         sonicpi.CREDIT)
-    from .synthetic import SyntheticConfig, make_synthetic_dataset
+    from .data.synthetic import SyntheticConfig, make_synthetic_dataset
 
     data = make_synthetic_dataset(synthetic_per_class, config=SyntheticConfig(sample_rate=sample_rate, duration_s=window_s),
                                   seed=seed)
     n = len(data.labels)
     return ClipTask(data.waveforms[:, 0].contiguous(), data.labels.long(), torch.arange(n), tuple(data.class_names),
-                    int(sample_rate), "synthetic", f"Synthetic clips (course_lib.synthetic, seed {seed}): not real recordings.")
+                    int(sample_rate), "synthetic", f"Synthetic clips (course_lib.data.synthetic, seed {seed}): not real recordings.")
 
 
 @dataclass
@@ -104,7 +104,7 @@ class EncodedClips:
 
 
 def _default_cache_dir() -> Path:
-    from .download import data_dir
+    from .data.download import data_dir
 
     return data_dir() / "cache" / "aisfx"
 

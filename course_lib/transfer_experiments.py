@@ -33,7 +33,7 @@ from torch.utils.data import Dataset
 from . import transfer_clips
 from ._checks import check_int
 from .evaluation import classification_metrics, predict
-from .training import TrainConfig, fit
+from .train import TrainConfig, fit
 from .transfer_clips import (  # noqa: F401 (re-exported)
     ClipTask,
     EncodedClips,
@@ -55,7 +55,7 @@ __all__ = [
 
 def fit_and_score(model: nn.Module, train_data: Dataset, test_inputs: torch.Tensor, test_labels: torch.Tensor,
                   config: TrainConfig, **fit_kwargs) -> float:
-    """Train with :func:`course_lib.training.fit` (no validation set) and return the test accuracy in ``[0, 1]``."""
+    """Train with :func:`course_lib.train.fit` (no validation set) and return the test accuracy in ``[0, 1]``."""
     fit(model, train_data, None, config, **fit_kwargs)
     result = predict(model, (test_inputs, test_labels))
     return float(classification_metrics(result.labels, result.predictions)["accuracy"])
@@ -107,7 +107,7 @@ def learning_curve(
     """Accuracy of each method against the number of training recordings per class, over several seeds.
 
     For every seed: a split grouped by recording and stratified by class
-    (:func:`course_lib.splits.stratified_grouped_split`, ``test_fraction`` of each class's recordings
+    (:func:`course_lib.data.splits.stratified_grouped_split`, ``test_fraction`` of each class's recordings
     to test); for every size, :func:`recordings_per_class` draws the training recordings; every
     method is called as ``method(train_idx, test_idx, seed) -> accuracy`` on the same indices.
 
@@ -126,7 +126,7 @@ def learning_curve(
     """
     import pandas as pd
 
-    from .splits import stratified_grouped_split
+    from .data.splits import stratified_grouped_split
 
     if not methods:
         raise ValueError("learning_curve needs at least one method.")

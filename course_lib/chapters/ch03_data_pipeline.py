@@ -30,7 +30,7 @@ class PerItemDataset(Dataset):
     :func:`course_lib.audio_io.load_audio` (``torchaudio.load`` needs TorchCodec), and the
     standardisation has an ``eps`` (the seed's ``/ std()`` gives NaN on silence).
 
-    Use :func:`cached_features` / :meth:`course_lib.datasets.AudioFileDataset.to_features` instead.
+    Use :func:`cached_features` / :meth:`course_lib.data.base.AudioFileDataset.to_features` instead.
     """
 
     def __init__(

@@ -5,14 +5,14 @@ Introduced in chapter 4 (``book/chapters/ch04_beyond_cnn.ipynb``)::
     python -m course_lib train --root DIR --out OUTDIR [--model simple_cnn|attention_cnn|audio_rnn|crnn]
         [--epochs N] [--sample-rate SR] [--duration S] [--n-mels M] [--seed K] [--device cpu|cuda]
 
-``DIR`` is a folder dataset (read by :func:`course_lib.datasets.scan_folder_dataset`):
+``DIR`` is a folder dataset (read by :func:`course_lib.data.folder.scan_folder_dataset`):
 ``DIR/<class>/*.wav`` (split here, stratified and seeded: 70 % train, 15 % validation, 15 % test) or
 ``DIR/{train,val,test}/<class>/*.wav`` for a fixed split (with only ``train/`` and ``test/``,
 validation is carved from train). Every default is the course's recommended recipe
 (:data:`course_lib.recipe.RECOMMENDED`).
 
 It writes into ``OUTDIR``: ``metrics.json`` (model, classes, epochs run, validation and test metrics),
-``best_model.pt`` (the best epoch's weights; ``course_lib.training.load_checkpoint`` reads it),
+``best_model.pt`` (the best epoch's weights; ``course_lib.train.load_checkpoint`` reads it),
 ``history.json``, ``history.png`` and ``confusion_matrix.png``, and ends with a summary.
 
 Transfer learning (chapter 5) instead of a network from scratch::
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)  # exits with code 2 and a usage message on bad options
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     from ..audio_io import AudioFileError
-    from ..datasets import DatasetError
+    from ..data.base import DatasetError
 
     try:
         if args.command == "train":

@@ -29,7 +29,8 @@ def _median_duration(files: Sequence[Path]) -> float:
 def _usable_splits(root: Path, args: argparse.Namespace):
     """Scan the folder and decode every file once: ONE report listing every unreadable file, then stop
     (exit 2) or, with ``--skip-bad``, split the folder without them and log the list (``args.skipped_files``)."""
-    from ..datasets import UnreadableFilesError, describe_unreadable, find_unreadable, scan_folder_dataset
+    from ..data.base import UnreadableFilesError, describe_unreadable, find_unreadable
+    from ..data.folder import scan_folder_dataset
 
     splits = scan_folder_dataset(root, seed=args.seed)
     every = [f for part in ("train", "val", "test") for f in splits.part(part)[0]]
@@ -61,7 +62,7 @@ def _summary(metrics: dict) -> dict:
 def _start_run(args: argparse.Namespace):
     """The training settings of ``train``'s options and the run folder (created): ``(config, out, checkpoint)``.
 
-    Both paths train with the recommended recipe's :class:`~course_lib.training.TrainConfig`
+    Both paths train with the recommended recipe's :class:`~course_lib.train.TrainConfig`
     (``--sample-rate`` and ``--n-mels`` change the features, not the training).
     """
     config = RECOMMENDED.train_config(
@@ -79,7 +80,7 @@ def _write_run_outputs(out: Path, metrics: dict, history, confusion, class_names
     Args:
         out: the run folder (exists).
         metrics: what ``metrics.json`` holds.
-        history: the :class:`~course_lib.training.History` of the training shown.
+        history: the :class:`~course_lib.train.History` of the training shown.
         confusion: the test confusion matrix ``(n_classes, n_classes)`` counts.
         class_names: names of the classes, in label order.
         model_name: the model's name in the plot titles.
@@ -118,7 +119,7 @@ def _print_scores(val, test, out: Path, checkpoint: Path) -> None:
 
 def train_command(args: argparse.Namespace) -> dict:
     """Run ``train`` with parsed arguments; return the metrics written to ``metrics.json``."""
-    from ..datasets import AudioFileDataset
+    from ..data.base import AudioFileDataset
     from ..models import build_model, count_parameters
     from ..runs import train_and_evaluate
     from ..runtime import seed_everything, select_device

@@ -158,7 +158,7 @@ class AudioFileDataset(Dataset):
         if missing:
             raise DatasetError(
                 f"{len(missing)} listed file(s) are not on disk, first: {missing[0]}. "
-                "Fix: complete the download (see course_lib.download) or correct the metadata."
+                "Fix: complete the download (see course_lib.data.download) or correct the metadata."
             )
         kept, skipped = _check_files(files, verify)
         report_skipped(skipped, who=f"{type(self).__name__}: ", stacklevel=3)
@@ -195,11 +195,11 @@ class AudioFileDataset(Dataset):
     ) -> tuple[FeatureDataset, list[int]]:
         """Decode every clip once, compute features in batches and threads, optionally cache them on disk.
 
-        See :func:`course_lib.pipeline.cached_features` for ``cache``, ``standardize``, ``batch_size``,
+        See :func:`course_lib.data.cache.cached_features` for ``cache``, ``standardize``, ``batch_size``,
         ``progress`` and ``workers``; ``transform`` is the returned dataset's (e.g. SpecAugment).
 
         Returns:
-            ``(features, kept)``: a :class:`~course_lib.pipeline.FeatureDataset` and the indices into
+            ``(features, kept)``: a :class:`~course_lib.data.loader.FeatureDataset` and the indices into
             this dataset of the clips it holds (a clip that fails to decode is skipped with one
             warning, so ``kept`` says which labels / groups belong to which features).
         """

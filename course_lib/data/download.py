@@ -320,7 +320,7 @@ def download_gtzan(root: str | os.PathLike | None = None, *, progress: bool = Tr
     """Download and unpack GTZAN (≈ 1.2 GB); return the folder holding ``genres/``.
 
     The URL and the SHA-256 are torchaudio's (``torchaudio.datasets.gtzan``). Read it with
-    :class:`course_lib.datasets.GTZANDataset` (the fault-filtered split by default).
+    :class:`course_lib.data.gtzan.GTZANDataset` (the fault-filtered split by default).
     """
     return _fetch(GTZAN_ARCHIVE, None if root is None else Path(root), progress, url)
 

@@ -70,8 +70,8 @@ def read_esc50_meta(path: str | os.PathLike) -> list[ESC50Row]:
     if not path.exists():
         raise FileNotFoundError(
             f"{path}: ESC-50 metadata not found. Fix: point root at the ESC-50 folder (it holds meta/esc50.csv and "
-            "audio/), download it with course_lib.download.download_esc50(), or write a synthetic one with "
-            "course_lib.layouts.write_esc50_layout()."
+            "audio/), download it with course_lib.data.download.download_esc50(), or write a synthetic one with "
+            "course_lib.data.esc50.write_esc50_layout()."
         )
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -149,7 +149,7 @@ class ESC50Dataset(AudioFileDataset):
     Args:
         root: the ESC-50 folder.
         folds: the folds to include (default all). For the official cross-validation use
-            :func:`course_lib.splits.esc50_cv_folds` on ``dataset.folds`` (or pass the folds).
+            :func:`course_lib.data.splits.esc50_cv_folds` on ``dataset.folds`` (or pass the folds).
         sample_rate: Hz (ESC-50 is recorded at 44.1 kHz; 22.05 kHz is plenty for classification).
         duration_s: seconds (ESC-50 clips are 5 s).
         verify: see :class:`AudioFileDataset`.

@@ -107,7 +107,7 @@ class GTZANDataset(AudioFileDataset):
         if not genres_dir.is_dir():
             raise FileNotFoundError(
                 f"{genres_dir}: GTZAN folder not found. Fix: point root at the folder holding genres/, download it with "
-                "course_lib.download.download_gtzan(), or write a synthetic one with course_lib.layouts.write_gtzan_layout()."
+                "course_lib.data.download.download_gtzan(), or write a synthetic one with course_lib.data.gtzan.write_gtzan_layout()."
             )
         if split not in ("train", "valid", "test"):
             raise ValueError(f"split must be 'train', 'valid' or 'test', got {split!r}.")

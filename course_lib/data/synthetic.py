@@ -389,7 +389,7 @@ def make_synthetic_dataset(
     """Make a balanced synthetic dataset: ``n_per_class`` clips of every class in ``config.class_names``.
 
     Clips are ordered class by class (all of class 0, then class 1, ...); shuffle with a loader or
-    split with :func:`course_lib.splits.stratified_split`. The same ``seed`` and config give the
+    split with :func:`course_lib.data.splits.stratified_split`. The same ``seed`` and config give the
     same dataset on the same machine.
 
     Args:

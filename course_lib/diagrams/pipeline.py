@@ -33,7 +33,7 @@ def pipeline_diagram(
 ) -> Figure:
     """Draw the course's data pipeline, from a file on disk to the model's logits, with the page's settings.
 
-    Top row, done **once per file** by :func:`course_lib.pipeline.cached_features` (in threads):
+    Top row, done **once per file** by :func:`course_lib.data.cache.cached_features` (in threads):
     decode → mix down → crop/pad (at the file's rate) → resample → mel → dB → standardise. Bottom
     row, **every epoch**: cache → loader → SpecAugment → model. Every box states its settings and
     the shape it outputs, computed from the arguments (``feature.num_frames`` for the frames).

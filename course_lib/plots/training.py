@@ -19,7 +19,7 @@ def plot_history(history, *, axes=None, title: str | None = None, show_lr: bool 
     """Loss and accuracy per epoch, training and validation, and the learning rate.
 
     Args:
-        history: a :class:`course_lib.training.History` (or its ``to_dict()``).
+        history: a :class:`course_lib.train.History` (or its ``to_dict()``).
         axes: two or three axes to draw into (a new figure when ``None``).
         title: a title above the figure.
         show_lr: add a third panel with the learning rate per epoch.

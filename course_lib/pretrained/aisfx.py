@@ -45,7 +45,7 @@ the network is in :mod:`~course_lib.pretrained.aisfx_network`, the front end in
   :class:`AisfxClassifier` (encoder + head) for fine-tuning;
 * :func:`load_aisfx_encoder`, :func:`embed_clips` – clip embeddings ``(N, 512)``;
 * :func:`cached_embeddings` – embeddings of audio files computed once and kept in the feature
-  cache of :mod:`course_lib.pipeline` (same folder conventions, keyed by file and weights).
+  cache of :mod:`course_lib.data.cache` (same folder conventions, keyed by file and weights).
 
 Installing: ``make install`` does it; by hand, ``pip install --no-deps --require-hashes -r
 requirements-aisfx.txt`` (the package's own metadata pins ``numpy==1.23.0`` and ``librosa==0.9.2``,
@@ -264,7 +264,7 @@ def embed_clips(
 
 
 class AisfxEmbedding(nn.Module):
-    """Clip embeddings as a *feature module* for :func:`course_lib.pipeline.cached_features`.
+    """Clip embeddings as a *feature module* for :func:`course_lib.data.cache.cached_features`.
 
     ``(batch, 1, samples)`` at ``sample_rate`` → ``(batch, 1, 512, 1)`` (the pipeline's 4-D feature
     shape; :func:`cached_embeddings` squeezes it to ``(batch, 512)``). Its public attributes
@@ -308,7 +308,7 @@ def cached_embeddings(
     """Embeddings of audio files, computed once and kept in the feature cache.
 
     Each file is decoded, mixed to mono, centre-cropped or zero-padded to ``duration_s`` and
-    resampled to ``sample_rate`` exactly as :func:`course_lib.pipeline.cached_features` does for
+    resampled to ``sample_rate`` exactly as :func:`course_lib.data.cache.cached_features` does for
     spectrograms (the same threads, the same cache folder layout ``cache/<signature>/<file key>.npy``,
     the same skipping of undecodable files with one warning); then embedded.
 
@@ -316,16 +316,16 @@ def cached_embeddings(
         paths: audio files.
         duration_s: clip length, seconds.
         encoder: an :class:`AisfxEncoder` (default: :func:`load_aisfx_encoder` on the CPU).
-        cache: a :class:`course_lib.pipeline.FeatureCache` or a folder; ``None``: nothing on disk.
+        cache: a :class:`course_lib.data.cache.FeatureCache` or a folder; ``None``: nothing on disk.
         sample_rate: the rate files are decoded to, Hz (44.1 kHz: the network's, no second resampling).
-        crop, on_error, progress, workers: as in :func:`course_lib.pipeline.cached_features`.
+        crop, on_error, progress, workers: as in :func:`course_lib.data.cache.cached_features`.
         pooling: over blocks: ``"mean"``, ``"max"`` or ``"mean_std"``.
         batch_size: clips per batch.
 
     Returns:
         ``(embeddings (len(kept), 512), kept)``: float32 and the indices into ``paths`` that were used.
     """
-    from ..pipeline import cached_features  # noqa: PLC0415 - the pipeline imports torchaudio transforms
+    from ..data.cache import cached_features  # noqa: PLC0415 - the pipeline imports torchaudio transforms
 
     encoder = encoder if encoder is not None else load_aisfx_encoder()
     feature = AisfxEmbedding(encoder, sample_rate=sample_rate, pooling=pooling)

@@ -1,7 +1,7 @@
 """Training, by job: settings and history, the loop, checkpoints, class balance.
 
 Introduced in chapter 2 (``book/chapters/ch02_first_cnn.ipynb``); chapters 4–7 and the command
-line train with :func:`fit`. ``course_lib.training`` re-exports the same names.
+line train with :func:`fit`.
 
 =================================  ======================================================
 :mod:`course_lib.train.config`     :class:`TrainConfig` (what to do), :class:`History` (what happened)

@@ -1,7 +1,6 @@
 """Class balance for imbalanced data: loss weights per class and a sampler that draws classes equally.
 
 Part of :mod:`course_lib.train`; introduced in chapter 6 (``book/chapters/ch06_pitfalls.ipynb``).
-Re-exported by ``course_lib.training``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Checkpoints: a model's weights plus plain metadata, written atomically and read with ``weights_only=True``.
 
-Part of :mod:`course_lib.train`; introduced in chapter 2. Re-exported by ``course_lib.training``.
+Part of :mod:`course_lib.train`; introduced in chapter 2.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def load_checkpoint(
             "Fix: the file is corrupt or not a checkpoint written by save_checkpoint; retrain or re-copy it."
         ) from None
     if not isinstance(payload, dict) or "state_dict" not in payload:
-        raise ValueError(f"{path}: not a course checkpoint (no 'state_dict' entry). Fix: save it with course_lib.training.save_checkpoint.")
+        raise ValueError(f"{path}: not a course checkpoint (no 'state_dict' entry). Fix: save it with course_lib.train.save_checkpoint.")
     if model is not None:
         if payload.get("model_class") not in (None, type(model).__name__):
             raise ValueError(

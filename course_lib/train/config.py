@@ -1,7 +1,6 @@
 """What a training run is asked to do (:class:`TrainConfig`) and what it did (:class:`History`).
 
-Part of :mod:`course_lib.train` (introduced in chapter 2); both are re-exported by
-``course_lib.training``.
+Part of :mod:`course_lib.train` (introduced in chapter 2).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The training loop: :func:`fit`, built from one epoch of training, validation and early stopping.
 
-Part of :mod:`course_lib.train` (introduced in chapter 2); ``course_lib.training`` re-exports
-:func:`fit`. The steps, in the order :func:`fit` runs them:
+Part of :mod:`course_lib.train` (introduced in chapter 2). The steps, in the order :func:`fit`
+runs them:
 
 1. seed everything, choose the device, build the loaders (:func:`_as_loader`);
 2. the loss (:func:`_make_criterion`: class weights, label smoothing), the optimiser and the
@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from ..pipeline import make_loader
+from ..data.loader import make_loader
 from ..runtime import seed_everything, select_device
 from .balance import compute_class_weights
 from .checkpoint import save_checkpoint
