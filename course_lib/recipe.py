@@ -16,7 +16,7 @@ The choices, and why (they are meant for real recordings, not only the synthetic
   schedule peaking at 3e-3, **gradient clipping** at norm 5 and **label smoothing** 0.1;
 * up to **60 epochs** with **early stopping** (patience 15 on the validation loss) and the best
   epoch's weights restored: enough epochs for a few thousand real clips, without overfitting a small set;
-* the plain CNN (:class:`course_lib.models.SimpleAudioClassifier`) as the default model: it is the
+* the plain CNN (:class:`course_lib.models.SimpleCNN`) as the default model: it is the
   fastest to train and as accurate as the others on clip-level labels.
 """
 

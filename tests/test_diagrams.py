@@ -130,7 +130,7 @@ def test_pipeline_diagram_has_every_step_with_the_real_shapes():
     labels = " ".join(texts(fig))
     assert "n_fft 512" in labels and "hop 160" in labels and "top_db 80" in labels
     assert "≤ 8 bands" in labels and "≤ 10 frames" in labels
-    assert "SimpleAudioClassifier" in labels and f"{sum(p.numel() for p in model.parameters()):,}".replace(",", " ") in labels
+    assert "SimpleCNN" in labels and f"{sum(p.numel() for p in model.parameters()):,}".replace(",", " ") in labels
     assert by_gid(fig, "stage-once") and by_gid(fig, "stage-every-epoch")
     check_fonts(fig)
 

@@ -83,6 +83,33 @@ def test_build_model_rejects_unknown_names_and_arguments():
         build_model("simple_cnn", 3, 8)
 
 
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_build_model_seed_gives_the_weights_of_seeding_first_and_leaves_the_global_state(name):
+    from course_lib.runtime import seed_everything
+
+    seed_everything(3)
+    seeded_first = build_model(name, N_CLASSES, 32)
+    torch.manual_seed(11)
+    before = torch.get_rng_state()
+    with_seed = build_model(name, N_CLASSES, 32, seed=3)
+    assert torch.equal(torch.get_rng_state(), before)  # the caller's random state is untouched
+    for (key, a), (_, b) in zip(seeded_first.state_dict().items(), with_seed.state_dict().items()):
+        assert torch.equal(a, b), key
+    other = build_model(name, N_CLASSES, 32, seed=4)
+    assert not all(torch.equal(a, b) for a, b in zip(with_seed.parameters(), other.parameters()))
+    assert "seed" not in with_seed.build_spec
+    with pytest.raises(ValueError, match="seed"):
+        build_model(name, N_CLASSES, 32, seed=-1)
+
+
+def test_registry_names_are_the_class_names_in_snake_case():
+    import re
+
+    for name, cls in MODELS.items():
+        snake = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", cls.__name__).lower()
+        assert snake == name, (name, cls.__name__)
+
+
 def test_layer_shapes_are_measured_by_running_the_model():
     model = build_model("simple_cnn", N_CLASSES, 64, channels=(8, 16))
     shapes = layer_shapes(model, torch.randn(1, 1, 64, 101))

@@ -83,8 +83,13 @@ def test_checkpoint_errors_are_clear(tmp_path):
     with pytest.raises(ValueError, match="cannot be read"):
         load_checkpoint(bad)
     save_checkpoint(tmp_path / "cnn.pt", _model("simple_cnn"))
-    with pytest.raises(ValueError, match="SimpleAudioClassifier"):
+    with pytest.raises(ValueError, match="SimpleCNN"):
         load_checkpoint(tmp_path / "cnn.pt", _model("crnn"))
+    # A checkpoint saved before the class was renamed (SimpleAudioClassifier -> SimpleCNN) still loads.
+    old = torch.load(tmp_path / "cnn.pt", weights_only=True)
+    old["model_class"] = "SimpleAudioClassifier"
+    torch.save(old, tmp_path / "old_name.pt")
+    load_checkpoint(tmp_path / "old_name.pt", _model("simple_cnn"))
     wider = build_model("simple_cnn", 3, 32, channels=(4, 16))
     with pytest.raises(ValueError, match="do not fit"):
         load_checkpoint(tmp_path / "cnn.pt", wider)

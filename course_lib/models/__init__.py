@@ -2,14 +2,16 @@
 
 Introduced in chapter 2 (``simple_cnn``) and chapter 4 (the others):
 
-================  ==============================================  ===============================
-name              class                                           module
-================  ==============================================  ===============================
-``simple_cnn``    :class:`SimpleAudioClassifier`                  ``course_lib.models.simple_cnn``
-``attention_cnn`` :class:`AttentionCNN`                           ``course_lib.models.attention_cnn``
-``audio_rnn``     :class:`AudioRNN`                               ``course_lib.models.audio_rnn``
-``crnn``          :class:`CRNN`                                   ``course_lib.models.crnn``
-================  ==============================================  ===============================
+================  ======================  ===================================
+name              class                   module
+================  ======================  ===================================
+``simple_cnn``    :class:`SimpleCNN`      ``course_lib.models.simple_cnn``
+``attention_cnn`` :class:`AttentionCNN`   ``course_lib.models.attention_cnn``
+``audio_rnn``     :class:`AudioRNN`       ``course_lib.models.audio_rnn``
+``crnn``          :class:`CRNN`           ``course_lib.models.crnn``
+================  ======================  ===================================
+
+Each registry name is its class's name in snake case.
 
 All take ``(batch, 1, n_mels, frames)`` log-mel input and return ``(batch, n_classes)`` logits; the
 three attention models also return ``(batch, frames)`` attention weights (summing to 1 over time)
@@ -24,11 +26,12 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
+from .._checks import check_int
 from .attention_cnn import AttentionCNN
 from .audio_rnn import AudioRNN
 from .base import AttentionClassifier, AttentionPool, AudioClassifier, pooled_length, spread_attention
 from .crnn import CRNN
-from .simple_cnn import SimpleAudioClassifier
+from .simple_cnn import SimpleCNN
 
 __all__ = [
     "MODELS",
@@ -42,7 +45,7 @@ __all__ = [
     "AudioClassifier",
     "AttentionClassifier",
     "AttentionPool",
-    "SimpleAudioClassifier",
+    "SimpleCNN",
     "AttentionCNN",
     "AudioRNN",
     "CRNN",
@@ -52,31 +55,42 @@ __all__ = [
 
 #: Model name → class. ``build_model(name, ...)`` looks names up here.
 MODELS: dict[str, type[AudioClassifier]] = {
-    "simple_cnn": SimpleAudioClassifier,
+    "simple_cnn": SimpleCNN,
     "attention_cnn": AttentionCNN,
     "audio_rnn": AudioRNN,
     "crnn": CRNN,
 }
 
 
-def build_model(name: str, n_classes: int, n_mels: int, **kwargs) -> AudioClassifier:
-    """Build a registered model by name.
+def build_model(name: str, n_classes: int, n_mels: int, *, seed: int | None = None, **kwargs) -> AudioClassifier:
+    """Build a registered model by name; the one way the course seeds initial weights (``seed=``).
 
     Args:
         name: one of ``MODELS`` (``"simple_cnn"``, ``"attention_cnn"``, ``"audio_rnn"``, ``"crnn"``).
         n_classes: number of classes.
         n_mels: mel bands of the input spectrograms.
+        seed: seed of the initial weights (a non-negative integer). They are drawn from
+            ``torch.manual_seed(seed)`` inside a forked random state, so the weights are those of
+            ``seed_everything(seed)`` followed by ``build_model(...)``, and the caller's global random
+            state is left as it was. ``None`` draws them from the current global state.
         **kwargs: further constructor arguments of that model (e.g. ``channels``, ``hidden``, ``dropout``).
 
     Returns:
-        The model, freshly initialised (seed first for reproducible weights).
+        The model, freshly initialised.
 
     Introduced in chapter 2.
     """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}.")
+    if seed is not None:
+        check_int(seed, "seed", minimum=0, owner="build_model")
     try:
-        model = MODELS[name](n_classes=n_classes, n_mels=n_mels, **kwargs)
+        if seed is None:
+            model = MODELS[name](n_classes=n_classes, n_mels=n_mels, **kwargs)
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                model = MODELS[name](n_classes=n_classes, n_mels=n_mels, **kwargs)
     except TypeError as err:
         raise TypeError(f"build_model({name!r}): {err}. See help(course_lib.models.{MODELS[name].__name__}).") from None
     # What build_model needs to make the same model again (stored in checkpoints by save_checkpoint).

@@ -12,10 +12,10 @@ from torch import nn
 from .._checks import check_fraction, check_int
 from .base import AudioClassifier, channels_last, conv_block
 
-__all__ = ["SimpleAudioClassifier"]
+__all__ = ["SimpleCNN"]
 
 
-class SimpleAudioClassifier(AudioClassifier):
+class SimpleCNN(AudioClassifier):
     """A plain CNN classifier for log-mel spectrograms.
 
     Each block is a 3×3 convolution, batch norm, ReLU and 2×2 max-pooling, so every block halves
@@ -37,7 +37,13 @@ class SimpleAudioClassifier(AudioClassifier):
 
     Shape:
         ``(batch, 1, n_mels, frames)`` → ``(batch, n_classes)`` logits; ``frames >= 2 ** len(channels)``.
+
+    Until December 2026 the class was called ``SimpleAudioClassifier``; checkpoints saved under that
+    name still load into it (:attr:`former_names`).
     """
+
+    #: Earlier class names, accepted by :func:`course_lib.train.checkpoint.load_checkpoint`.
+    former_names: tuple[str, ...] = ("SimpleAudioClassifier",)
 
     def __init__(
         self,

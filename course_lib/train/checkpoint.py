@@ -63,7 +63,8 @@ def load_checkpoint(
     if not isinstance(payload, dict) or "state_dict" not in payload:
         raise ValueError(f"{path}: not a course checkpoint (no 'state_dict' entry). Fix: save it with course_lib.train.save_checkpoint.")
     if model is not None:
-        if payload.get("model_class") not in (None, type(model).__name__):
+        # A class renamed since the checkpoint was saved lists its old names in ``former_names``.
+        if payload.get("model_class") not in (None, type(model).__name__, *getattr(model, "former_names", ())):
             raise ValueError(
                 f"{path}: holds a {payload['model_class']} but the model given is a {type(model).__name__}. "
                 "Fix: build the same model class (course_lib.models.build_model(**checkpoint['build_spec']))."
