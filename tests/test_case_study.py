@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 import torch
 
-from course_lib import case_study as cs
-from course_lib.chapters import ch07_case_study
-from course_lib.download import DATA_DIR_ENV, ESC50_ARCHIVE
-from course_lib.layouts import esc50_config, write_esc50_layout
+from course_lib.chapters import ch07_case_study as cs
+from course_lib.chapters import ch07_transfer as tr
+from course_lib.data.download import DATA_DIR_ENV, ESC50_ARCHIVE
+from course_lib.data.esc50 import esc50_config, write_esc50_layout
 from course_lib.models import build_model
 from course_lib.recipe import RECOMMENDED
 
@@ -61,13 +61,13 @@ def test_locate_prefers_the_real_download(data_dir):
 
 def test_locate_writes_the_synthetic_layout_once_and_says_so(data_dir, monkeypatch):
     calls = []
-    real_writer = ch07_case_study.write_esc50_layout
+    real_writer = cs.write_esc50_layout
 
     def small_writer(root, **kwargs):  # the same writer, with tiny clips to keep the test fast
         calls.append(root)
         return real_writer(root, **{**kwargs, "config": TINY})
 
-    monkeypatch.setattr(ch07_case_study, "write_esc50_layout", small_writer)  # the module that calls it
+    monkeypatch.setattr(cs, "write_esc50_layout", small_writer)  # the module that calls it
     first = cs.locate_esc50()
     assert first.kind == "synthetic" and "SYNTHETIC" in first.note
     assert (first.root / "meta" / "esc50.csv").is_file()
@@ -159,12 +159,12 @@ def test_transfer_recipe_follows_the_official_folds(tmp_path, data_dir):
     write_esc50_layout(root, sources_per_class=5, max_takes=2, config=TINY, seed=1)
     source = cs.locate_esc50(root)
     config = dataclasses.replace(TINY_CONFIG, embed_seconds=0.5, head_epochs=5)
-    data = cs.load_esc50_embeddings(source, config)
+    data = tr.load_esc50_embeddings(source, config)
     assert data.embeddings.shape == (len(data.labels), 512) and data.embed_seconds == 0.5
-    again = cs.load_esc50_embeddings(source, config)  # read from the feature cache
+    again = tr.load_esc50_embeddings(source, config)  # read from the feature cache
     assert torch.equal(again.embeddings, data.embeddings)
     assert list((data_dir / "feature_cache").iterdir()), "the embeddings are cached like the features"
-    result = cs.cross_validate_transfer(data, config, seed=0)
+    result = tr.cross_validate_transfer(data, config, seed=0)
     assert [f.fold for f in result.folds] == [1, 2] and result.model_name == "aiSFX frozen + linear head"
     for fold in result.folds:
         test_sources = {data.groups[i] for i, f in enumerate(data.folds) if f == fold.fold}
@@ -172,4 +172,4 @@ def test_transfer_recipe_follows_the_official_folds(tmp_path, data_dir):
         assert 0.0 <= fold.metrics["accuracy"] <= 1.0
     assert "±" in result.summary()["accuracy"]
     with pytest.raises(ValueError, match="test_folds"):
-        cs.cross_validate_transfer(data, dataclasses.replace(config, test_folds=(9,)))
+        tr.cross_validate_transfer(data, dataclasses.replace(config, test_folds=(9,)))

@@ -1,7 +1,7 @@
 """The official ESC-50 cross-validation (chapter 7): folds disjoint, sources never split, every clip tested once.
 
-Checked on the synthetic ESC-50 layout (written by ``course_lib.layouts``, read by
-``course_lib.datasets``), on ``tests/data/esc50_meta_fixture.csv`` (ESC-50's format, written by us)
+Checked on the synthetic ESC-50 layout (written and read by
+``course_lib.data.esc50``), on ``tests/data/esc50_meta_fixture.csv`` (ESC-50's format, written by us)
 and, where ``../shared`` is beside the repository, on the real metadata sample
 ``../shared/data/esc50/esc50_meta_sample.csv`` read unchanged.
 """
@@ -13,9 +13,8 @@ from collections import Counter
 import pytest
 import torch
 
-from course_lib.datasets import ESC50Dataset, read_esc50_meta
-from course_lib.layouts import esc50_config, write_esc50_layout
-from course_lib.splits import esc50_cv_folds
+from course_lib.data.esc50 import ESC50Dataset, esc50_config, read_esc50_meta, write_esc50_layout
+from course_lib.data.splits import esc50_cv_folds
 
 
 def check_protocol(splits, folds: list[int], groups: list[str]) -> None:

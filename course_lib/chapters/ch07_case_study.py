@@ -6,11 +6,11 @@ The seed chapter's "complete example" built an :class:`~course_lib.models.Attent
 configuration and stopped: it never loaded a clip, and its training loop could not have taken the
 model's ``(logits, attention)`` output anyway. This module runs the whole protocol:
 
-1. :func:`locate_esc50` finds the real ESC-50 (downloaded with :func:`course_lib.download.download_esc50`
+1. :func:`locate_esc50` finds the real ESC-50 (downloaded with :func:`course_lib.data.download.download_esc50`
    into ``$COURSE_DATA_DIR``) or, when it is absent, writes the synthetic ESC-50 layout of
    :mod:`course_lib.data.esc50` there once — and says which one the run uses;
 2. :func:`load_esc50_features` decodes every clip once and caches the log-mel features on disk;
-3. :func:`cross_validate` trains one model per official fold (:func:`course_lib.splits.esc50_cv_folds`:
+3. :func:`cross_validate` trains one model per official fold (:func:`course_lib.data.splits.esc50_cv_folds`:
    test on fold *k*, train on the other four, validation carved out of the training folds by
    source) and reports every metric as mean ± standard deviation over the folds;
 4. :func:`attention_maps` shows where an attention model looks in a few clips;
@@ -42,10 +42,10 @@ from ..data.download import DATA_DIR_ENV, data_dir, find_esc50
 from ..data.esc50 import ESC50Dataset, write_esc50_layout
 from ..data.loader import FeatureDataset
 from ..data.splits import esc50_cv_folds
-from ..evaluation import classification_metrics, predict
-from ..models import build_model, count_parameters, supports_attention
+from ..models import supports_attention
 from ..recipe import RECOMMENDED, Recipe
-from ..training import History, fit
+from ..runs import train_and_evaluate
+from ..train import History
 
 __all__ = [
     "ESC50Source",
@@ -64,7 +64,7 @@ __all__ = [
     "PUBLISHED_RESULTS",
 ]
 
-#: Folder under :func:`course_lib.download.data_dir` that holds the synthetic ESC-50 layout.
+#: Folder under :func:`course_lib.data.download.data_dir` that holds the synthetic ESC-50 layout.
 SYNTHETIC_FOLDER = "esc50_synthetic"
 
 
@@ -93,7 +93,7 @@ def locate_esc50(
     """Find the ESC-50 to use: ``root`` if given, else the download, else the synthetic layout.
 
     Order: an explicit ``root`` (must hold ``meta/esc50.csv``); the real ESC-50 under
-    ``$COURSE_DATA_DIR`` (:func:`course_lib.download.find_esc50`); otherwise the synthetic layout in
+    ``$COURSE_DATA_DIR`` (:func:`course_lib.data.download.find_esc50`); otherwise the synthetic layout in
     ``$COURSE_DATA_DIR/esc50_synthetic``, written on first use (5 s clips at 44.1 kHz, 11 classes,
     ``synthetic_sources_per_class`` sources per class with 1–3 takes each, in ESC-50's file names
     and metadata format). The layout is written to a temporary folder and renamed, so an
@@ -122,7 +122,7 @@ def locate_esc50(
         return ESC50Source(real, "real", f"Data: the real ESC-50 (2000 clips, 50 classes) from {real}.")
     if not allow_synthetic:
         raise FileNotFoundError(
-            f"ESC-50 is not under {data_dir()}. Fix: run course_lib.download.download_esc50() (about 600 MB) or set "
+            f"ESC-50 is not under {data_dir()}. Fix: run course_lib.data.download.download_esc50() (about 600 MB) or set "
             f"{DATA_DIR_ENV} to the folder that holds it."
         )
     folder = data_dir() / SYNTHETIC_FOLDER
@@ -145,7 +145,7 @@ def locate_esc50(
     return ESC50Source(
         folder, "synthetic",
         f"Data: the SYNTHETIC ESC-50 layout in {folder} (real ESC-50 not found under {data_dir()}). "
-        "Its numbers say nothing about real environmental sounds; see course_lib.download.download_esc50().",
+        "Its numbers say nothing about real environmental sounds; see course_lib.data.download.download_esc50().",
     )
 
 
@@ -154,7 +154,7 @@ class ESC50Features:
     """Cached features of one ESC-50 folder, with what cross-validation needs.
 
     Attributes:
-        dataset: :class:`~course_lib.pipeline.FeatureDataset` (``features (N, 1, n_mels, frames)``, ``labels (N,)``).
+        dataset: :class:`~course_lib.data.loader.FeatureDataset` (``features (N, 1, n_mels, frames)``, ``labels (N,)``).
         folds: ``(N,)`` official fold of each clip.
         groups: ``(N,)`` ``src_file`` of each clip.
         class_names: label ``i`` is ``class_names[i]``.
@@ -174,7 +174,7 @@ def load_esc50_features(source: ESC50Source, recipe: Recipe, *, cache: bool = Tr
     """Decode every clip once (resampled to ``recipe.sample_rate``), compute standardised log-mel features.
 
     With ``cache=True`` the features are stored in ``$COURSE_DATA_DIR/feature_cache`` keyed by file
-    and feature settings (:class:`~course_lib.pipeline.FeatureCache`), so a second run reads them.
+    and feature settings (:class:`~course_lib.data.cache.FeatureCache`), so a second run reads them.
     """
     start = time.perf_counter()
     dataset = ESC50Dataset(source.root, sample_rate=recipe.sample_rate, duration_s=5.0)
@@ -212,7 +212,7 @@ class CaseStudyConfig:
     head_epochs: int = 100
 
     def train_config(self, seed: int):
-        """The recipe's :class:`~course_lib.training.TrainConfig` with this setting's epochs and patience."""
+        """The recipe's :class:`~course_lib.train.TrainConfig` with this setting's epochs and patience."""
         return self.recipe.train_config(
             epochs=self.epochs, seed=seed, progress=False,
             early_stopping_patience=min(self.recipe.training.early_stopping_patience or self.epochs, max(3, self.epochs // 3)),
@@ -292,7 +292,8 @@ def cross_validate(
     For every fold ``k`` in ``config.test_folds``: train on the other folds (minus a
     validation set carved out **by source**, for early stopping; SpecAugment on the training
     features), restore the best epoch, and test on fold ``k``. Never a random split: takes of
-    one source stay in one fold.
+    one source stay in one fold. Each fold is one :func:`course_lib.runs.train_and_evaluate`
+    run (seed → build → fit → predict → metrics), seeded with ``seed``.
 
     Args:
         data: from :func:`load_esc50_features` (with ``config.recipe``'s features).
@@ -321,28 +322,26 @@ def cross_validate(
     splits = esc50_cv_folds(
         data.folds, groups=data.groups, val_fraction=config.val_fraction, seed=seed
     )
-    n_classes = len(data.class_names)
     results: list[FoldResult] = []
     n_parameters = 0
     for k, split in zip(available, splits):
         if k not in config.test_folds:
             continue
-        torch.manual_seed(seed)
-        model = build_model(model_name, n_classes=n_classes, n_mels=config.recipe.n_mels,
-                            **config.model_kwargs)
-        n_parameters = count_parameters(model)
         augment = config.recipe.augmentation(features.shape[-1])
-        train_set = data.dataset.subset(split.train, transform=augment)
-        val_set = data.dataset.subset(split.val) if len(split.val) else None
-        start = time.perf_counter()
-        history = fit(model, train_set, val_set, config.train_config(seed))
-        seconds = time.perf_counter() - start
-        pred = predict(model, (features[split.test], labels[split.test]))
-        metrics = classification_metrics(
-            pred.labels, pred.predictions, class_names=data.class_names
+        run = train_and_evaluate(
+            model_name,
+            data.dataset.subset(split.train, transform=augment),
+            data.dataset.subset(split.val) if len(split.val) else None,
+            (features[split.test], labels[split.test]),
+            config.train_config(seed),
+            class_names=data.class_names,
+            n_mels=config.recipe.n_mels,
+            model_kwargs=config.model_kwargs,
+            seed=seed,
         )
+        n_parameters = run.n_parameters
         sizes = (len(split.train), len(split.val), len(split.test))
-        results.append(FoldResult(k, metrics, history, *sizes, seconds, model))
+        results.append(FoldResult(k, run.metrics, run.history, *sizes, run.train_time_s, run.model))
     return CrossValidationResult(model_name, config.name, results, n_parameters)
 
 
