@@ -23,14 +23,15 @@ import time
 
 import torch
 
+from course_lib.data.loader import FeatureDataset
+from course_lib.data.splits import stratified_split
+from course_lib.data.synthetic import make_synthetic_dataset
 from course_lib.evaluation import evaluate, inference_time_per_clip
+from course_lib.features import compute_features
 from course_lib.models import MODELS, build_model, count_parameters
-from course_lib.pipeline import FeatureDataset, compute_features
 from course_lib.recipe import COMPACT_MODELS, RECOMMENDED
-from course_lib.seeding import seed_everything
-from course_lib.splits import stratified_split
-from course_lib.synthetic import make_synthetic_dataset
-from course_lib.training import fit
+from course_lib.runtime import seed_everything
+from course_lib.train import fit
 
 THRESHOLD = 0.90
 BUDGET_S = 30.0
@@ -50,7 +51,7 @@ def main() -> None:
     features = compute_features(data.waveforms, RECOMMENDED.feature_extractor())
     prep_s = time.perf_counter() - start
     split = stratified_split(data.labels, val_fraction=0.15, test_fraction=0.15, seed=args.seed)
-    train = FeatureDataset(features[split.train], data.labels[split.train], transform=RECOMMENDED.augmentation(features.shape[-1]))
+    train = FeatureDataset(features[split.train], data.labels[split.train], transform=RECOMMENDED.augmentation())
     val = FeatureDataset(features[split.val], data.labels[split.val])
     test = FeatureDataset(features[split.test], data.labels[split.test])
     print(f"data: {len(data)} clips ({len(train)} train / {len(val)} val / {len(test)} test), features {tuple(features.shape)}, "
@@ -63,8 +64,7 @@ def main() -> None:
     config = RECOMMENDED.train_config(epochs=args.epochs, early_stopping_patience=6, progress=False, seed=args.seed)
     print(f"{'model':>14} {'params':>8} {'epochs':>6} {'train s':>8} {'acc':>6} {'macroF1':>8} {'ms/clip':>8}")
     for name in args.models.split(","):
-        seed_everything(args.seed)
-        model = build_model(name, len(data.class_names), features.shape[2], **COMPACT_MODELS[name])
+        model = build_model(name, len(data.class_names), features.shape[2], seed=args.seed, **COMPACT_MODELS[name])
         t0 = time.perf_counter()
         history = fit(model, train, val, config)
         train_s = time.perf_counter() - t0

@@ -8,7 +8,7 @@ to 22.05 kHz, 128-band log-mel spectrograms, it times:
     standardise — and again in every epoch;
 (b) this pipeline's first epoch, in its default configuration (features kept in memory): every
     clip decoded once, resampled with soxr, features in batches by parallel threads
-    (``course_lib.pipeline.default_workers()``), then one pass of the loader;
+    (``course_lib.runtime.default_workers()``), then one pass of the loader;
 (b1) the same features computed by one thread (what the threads add);
 (b2) the first epoch with the on-disk cache asked for: (b) plus writing every entry (what a later
     session saves, see (e));
@@ -45,11 +45,13 @@ import torch
 from course_lib import sonicpi
 from course_lib.audio_io import audio_info, load_audio
 from course_lib.augment import SpecAugment
-from course_lib.datasets import AudioFileDataset, ESC50Dataset
+from course_lib.chapters.ch03_data_pipeline import PerItemDataset
+from course_lib.data.base import AudioFileDataset
+from course_lib.data.cache import FeatureCache
+from course_lib.data.esc50 import ESC50Dataset, esc50_config, write_esc50_layout
+from course_lib.data.loader import make_loader
 from course_lib.features import LogMelSpectrogram
-from course_lib.layouts import esc50_config, write_esc50_layout
-from course_lib.pipeline import FeatureCache, PerItemDataset, default_workers, make_loader
-from course_lib.seeding import seed_everything
+from course_lib.runtime import default_workers, seed_everything
 from course_lib.timing import best_time
 
 TARGET_SR = 22050

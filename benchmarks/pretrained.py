@@ -47,7 +47,7 @@ from course_lib.pretrained import (
     extract_embeddings,
     load_aisfx_encoder,
 )
-from course_lib.seeding import seed_everything
+from course_lib.runtime import seed_everything
 
 SAMPLE_RATE = 16000
 HOP_S = 0.1  # as in chapter 5
@@ -103,12 +103,13 @@ def transfer_vs_scratch(n_seeds: int) -> dict | None:
 
     from course_lib import sonicpi
     from course_lib.audio_io import resample
+    from course_lib.data.loader import FeatureDataset
     from course_lib.evaluation import evaluate
+    from course_lib.features import compute_features
     from course_lib.models import build_model
-    from course_lib.pipeline import FeatureDataset, compute_features
     from course_lib.pretrained import ClassificationHead
     from course_lib.recipe import RECOMMENDED
-    from course_lib.training import fit
+    from course_lib.train import fit
 
     if not sonicpi.is_available():
         if sonicpi.real_audio_required():
@@ -143,9 +144,8 @@ def transfer_vs_scratch(n_seeds: int) -> dict | None:
         acc = evaluate(head, (embeddings[test], labels[test]), names).accuracy
         rows["transfer"].append({"seed": seed, "test_accuracy": round(acc, 4), "train_s": round(head_s, 2)})
 
-        seed_everything(seed)
-        model = build_model(recipe.model, len(names), recipe.n_mels)
-        train_set = FeatureDataset(features[train], labels[train], recipe.augmentation(features.shape[-1]))
+        model = build_model(recipe.model, len(names), recipe.n_mels, seed=seed)
+        train_set = FeatureDataset(features[train], labels[train], recipe.augmentation())
         t0 = time.perf_counter()
         fit(model, train_set, FeatureDataset(features[val], labels[val]), config)
         scratch_s = time.perf_counter() - t0

@@ -13,7 +13,7 @@ import torch
 from course_lib.audio_io import save_audio
 from course_lib.cli import main
 from course_lib.models import build_model
-from course_lib.training import load_checkpoint
+from course_lib.train import load_checkpoint
 
 SR = 8000
 CLASSES = {"high": 2000.0, "low": 300.0, "mid": 900.0}

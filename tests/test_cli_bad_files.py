@@ -13,7 +13,8 @@ import pytest
 from course_lib import sonicpi
 from course_lib.audio_io import load_audio
 from course_lib.cli import main
-from course_lib.datasets import FolderDataset, UnreadableFilesError, find_unreadable, scan_folder_dataset
+from course_lib.data.base import UnreadableFilesError, find_unreadable
+from course_lib.data.folder import FolderDataset, scan_folder_dataset
 
 FAST = ["--epochs", "2", "--sample-rate", "8000", "--n-mels", "32", "--batch-size", "8", "--quiet", "--duration", "0.5"]
 

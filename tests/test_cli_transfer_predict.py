@@ -17,7 +17,7 @@ from course_lib import sonicpi
 from course_lib.audio_io import save_audio
 from course_lib.cli import main
 from course_lib.inference import load_run, predict_files
-from course_lib.training import load_checkpoint
+from course_lib.train import load_checkpoint
 
 SR = 16000
 CLASSES = {"high": 3000.0, "low": 150.0, "mid": 900.0}

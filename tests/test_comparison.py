@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from course_lib.comparison import ClassificationTask, mean_std, run_seed, run_seeds, summarize_runs, total_confusion
+from course_lib.data.splits import stratified_split
 from course_lib.recipe import RECOMMENDED
-from course_lib.splits import stratified_split
 
 N_MELS, FRAMES, CLASSES = 16, 16, ("low", "high", "both")
 

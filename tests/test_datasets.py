@@ -1,5 +1,5 @@
-"""Tests of course_lib.datasets on synthetic data in the real layouts, the real ESC-50 metadata sample
-and the real GTZAN split files, and every bad-input case of issue 4."""
+"""Tests of the datasets of course_lib.data (base, esc50, gtzan, folder) on synthetic data in the real
+layouts, the real ESC-50 metadata sample and the real GTZAN split files, and every bad-input case of issue 4."""
 
 from __future__ import annotations
 
@@ -11,19 +11,13 @@ import pytest
 import torch
 
 from course_lib.audio_io import save_audio
-from course_lib.datasets import (
-    DatasetError,
-    ESC50Dataset,
-    FolderDataset,
-    GTZANDataset,
-    gtzan_track_ids,
-    read_esc50_meta,
-    scan_folder_dataset,
-)
+from course_lib.data.base import DatasetError
+from course_lib.data.esc50 import ESC50Dataset, esc50_config, read_esc50_meta, write_esc50_layout
+from course_lib.data.folder import FolderDataset, scan_folder_dataset, write_folder_layout
+from course_lib.data.gtzan import GTZANDataset, gtzan_track_ids, write_gtzan_layout
+from course_lib.data.splits import esc50_cv_folds, grouped_split, stratified_split
+from course_lib.data.synthetic import SyntheticConfig
 from course_lib.features import LogMelSpectrogram
-from course_lib.layouts import esc50_config, write_esc50_layout, write_folder_layout, write_gtzan_layout
-from course_lib.splits import esc50_cv_folds, grouped_split, stratified_split
-from course_lib.synthetic import SyntheticConfig
 
 SMALL = SyntheticConfig(sample_rate=8000, duration_s=0.5, event_duration_s=(0.1, 0.2), class_names=("rising_chirp", "falling_chirp", "am_tone"))
 

@@ -1,4 +1,4 @@
-"""Tests of course_lib.download, offline: archives built here and served from file:// URLs."""
+"""Tests of course_lib.data.download, offline: archives built here and served from file:// URLs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from course_lib.data import download as dl
-from course_lib.download import (
+from course_lib.data.download import (
     DownloadError,
     RemoteArchive,
     UnsafeArchiveError,

@@ -19,7 +19,7 @@ from course_lib.evaluation import (
 )
 from course_lib.models import build_model
 from course_lib.plots import plot_confusion_matrix, plot_history
-from course_lib.training import History
+from course_lib.train import History
 
 Y_TRUE = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 2])
 Y_PRED = np.array([0, 0, 1, 1, 2, 2, 2, 2, 2, 0])

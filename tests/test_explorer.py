@@ -1,11 +1,17 @@
-"""course_lib.explorer: the resolution table is measured, the figure and the widget build."""
+"""course_lib.chapters.ch01_explorer: the resolution table is measured, the figure and the widget build."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from course_lib.explorer import STFTSetting, compare_settings, demo_clip, resolution_table, spectrogram_explorer
+from course_lib.chapters.ch01_explorer import (
+    STFTSetting,
+    compare_settings,
+    demo_clip,
+    resolution_table,
+    spectrogram_explorer,
+)
 from course_lib.features import WINDOWS, LogMelSpectrogram
 
 

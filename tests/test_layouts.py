@@ -1,4 +1,5 @@
-"""Tests of course_lib.layouts: the synthetic ESC-50, GTZAN and folder layouts match the real ones."""
+"""Tests of the synthetic-layout writers in course_lib.data (esc50, gtzan, folder): the synthetic
+ESC-50, GTZAN and folder layouts match the real ones."""
 
 from __future__ import annotations
 
@@ -8,16 +9,10 @@ import re
 import pytest
 
 from course_lib.audio_io import AudioFileError, audio_info, load_audio
-from course_lib.layouts import (
-    ESC50_HEADER,
-    GTZAN_GENRES,
-    esc50_config,
-    gtzan_split_ids,
-    write_esc50_layout,
-    write_folder_layout,
-    write_gtzan_layout,
-)
-from course_lib.synthetic import SyntheticConfig
+from course_lib.data.esc50 import ESC50_HEADER, esc50_config, write_esc50_layout
+from course_lib.data.folder import write_folder_layout
+from course_lib.data.gtzan import GTZAN_GENRES, gtzan_split_ids, write_gtzan_layout
+from course_lib.data.synthetic import SyntheticConfig
 
 SMALL_ESC = esc50_config(sample_rate=8000, duration_s=1.0, event_duration_s=(0.2, 0.5))
 

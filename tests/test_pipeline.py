@@ -1,4 +1,5 @@
-"""Tests of course_lib.pipeline: batched features, tensor datasets, loaders, decoding, on-disk cache."""
+"""Tests of course_lib.data (decode, cache, loader) and features.compute_features: batched features,
+tensor datasets, loaders, decoding, on-disk cache."""
 
 from __future__ import annotations
 
@@ -11,16 +12,10 @@ from torch import nn
 
 from course_lib.audio_io import save_audio
 from course_lib.augment import SpecAugment
-from course_lib.features import LogMelSpectrogram, standardize
-from course_lib.pipeline import (
-    FeatureCache,
-    FeatureDataset,
-    cached_features,
-    compute_features,
-    feature_signature,
-    load_clips,
-    make_loader,
-)
+from course_lib.data.cache import FeatureCache, cached_features, feature_signature
+from course_lib.data.decode import load_clips
+from course_lib.data.loader import FeatureDataset, make_loader
+from course_lib.features import LogMelSpectrogram, compute_features, standardize
 
 SR = 8000
 
@@ -376,7 +371,7 @@ def test_per_item_dataset_gives_the_same_features_as_the_cached_pipeline(tmp_pat
     produce the same model input; only the speed differs — and, when the files must be resampled, the
     resampler (the seed's torchaudio kernel, soxr here), whose filters differ only near the cut-off
     and at the clip's two ends."""
-    from course_lib.pipeline import PerItemDataset
+    from course_lib.chapters.ch03_data_pipeline import PerItemDataset
 
     # no resampling: identical, everywhere
     paths = _write_clips(tmp_path / "same-rate", n=3, sr=SR, seconds=0.5)

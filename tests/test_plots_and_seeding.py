@@ -1,4 +1,4 @@
-"""course_lib.plots and course_lib.seeding."""
+"""course_lib.plots and course_lib.runtime."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 
 from course_lib.features import LogMelSpectrogram, LogSpectrogram
 from course_lib.plots import audio_player, mel_band_centers_hz, plot_spectrogram, plot_waveform
-from course_lib.seeding import seed_everything
+from course_lib.runtime import seed_everything
 
 
 def test_plot_waveform_axes_are_in_seconds():

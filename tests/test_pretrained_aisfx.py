@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from course_lib.pipeline import FeatureCache
+from course_lib.data.cache import FeatureCache
 from course_lib.pretrained import (
     AISFX_EMBEDDING_DIM,
     AISFX_SAMPLE_RATE,

@@ -3,12 +3,12 @@
 import pytest
 import torch
 
+from course_lib.data.loader import FeatureDataset
 from course_lib.evaluation import evaluate
 from course_lib.models import build_model
-from course_lib.pipeline import FeatureDataset
 from course_lib.runs import RunResult, train_and_evaluate
 from course_lib.runtime import seed_everything
-from course_lib.training import TrainConfig, fit, load_checkpoint
+from course_lib.train import TrainConfig, fit, load_checkpoint
 
 CLASSES = ["a", "b", "c"]
 KWARGS = {"channels": (4, 8), "dropout": 0.1}

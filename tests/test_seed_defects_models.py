@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib.evaluation import classification_metrics, predict
 from course_lib.models import CRNN, AttentionCNN, AttentionPool, AudioRNN, build_model
-from course_lib.training import TrainConfig, fit
+from course_lib.train import TrainConfig, fit
 
 FAST = dict(epochs=2, batch_size=8, progress=False, early_stopping_patience=None)
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from course_lib import sonicpi
-from course_lib.splits import stratified_grouped_split
+from course_lib.data.splits import stratified_grouped_split
 
 
 def _library() -> Path:
@@ -196,7 +196,7 @@ def test_stratified_grouped_split_on_toy_data():
 
 def test_class_folders_read_by_the_folder_dataset(tmp_path):
     _library()
-    from course_lib.datasets import scan_folder_dataset
+    from course_lib.data.folder import scan_folder_dataset
 
     root = sonicpi.write_class_folders(tmp_path / "sonicpi", classes=("kick", "tom"))
     assert sorted(p.name for p in root.iterdir()) == ["kick", "tom"]

@@ -1,4 +1,4 @@
-"""Tests of course_lib.synthetic: shapes, determinism, metadata, difficulty knobs, bad input."""
+"""Tests of course_lib.data.synthetic: shapes, determinism, metadata, difficulty knobs, bad input."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import math
 import pytest
 import torch
 
-from course_lib.features import LogMelSpectrogram
-from course_lib.synthetic import (
+from course_lib.data.synthetic import (
     CLASS_NAMES,
     ClipInfo,
     SyntheticConfig,
@@ -16,6 +15,7 @@ from course_lib.synthetic import (
     generate_clip,
     make_synthetic_dataset,
 )
+from course_lib.features import LogMelSpectrogram
 
 
 def test_at_least_ten_distinct_classes():
@@ -161,7 +161,7 @@ def test_class_subset_relabels_in_given_order():
 # ---------------------------------------------------------------- difficulty of the defaults
 
 def _features(n_per_class: int, seed: int, class_names=None):
-    from course_lib.pipeline import compute_features
+    from course_lib.features import compute_features
 
     config = SyntheticConfig() if class_names is None else SyntheticConfig(class_names=class_names)
     ds = make_synthetic_dataset(n_per_class, config=config, seed=seed)

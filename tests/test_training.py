@@ -1,4 +1,4 @@
-"""fit, its configuration, checkpoints, class weights and the weighted sampler (course_lib.training)."""
+"""fit, its configuration, checkpoints, class weights and the weighted sampler (course_lib.train)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import torch
 from torch.utils.data import TensorDataset
 
 from course_lib.models import build_model
-from course_lib.training import (
+from course_lib.runtime import select_device
+from course_lib.train import (
     History,
     TrainConfig,
     compute_class_weights,
@@ -17,7 +18,6 @@ from course_lib.training import (
     load_checkpoint,
     make_weighted_sampler,
     save_checkpoint,
-    select_device,
 )
 
 

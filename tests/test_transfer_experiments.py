@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from course_lib.pretrained import embed_clips, load_aisfx_encoder
-from course_lib.training import TrainConfig, fit
+from course_lib.train import TrainConfig, fit
 from course_lib.transfer_experiments import (
     TopBlocksClassifier,
     encode_clips,
