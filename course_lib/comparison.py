@@ -30,7 +30,7 @@ from .data.splits import Split
 from .evaluation import EvaluationResult, evaluate
 from .models import build_model, count_parameters
 from .recipe import RECOMMENDED, Recipe
-from .runtime import seed_everything, select_device
+from .runtime import select_device
 from .train import History, TrainConfig, fit
 
 __all__ = ["ClassificationTask", "SeedRun", "record_run", "run_seed", "run_seeds", "summarize_runs", "mean_std", "total_confusion"]
@@ -90,7 +90,7 @@ class ClassificationTask:
 
     def datasets(self, split: Split, *, augment: bool = True, recipe: Recipe = RECOMMENDED):
         """``(train, val, test)`` :class:`FeatureDataset` s; SpecAugment (from ``recipe``) on the training part only."""
-        transform = recipe.augmentation(self.n_frames) if augment else None
+        transform = recipe.augmentation() if augment else None
         train = FeatureDataset(self.features[split.train], self.labels[split.train], transform=transform)
         val = FeatureDataset(self.features[split.val], self.labels[split.val])
         test = FeatureDataset(self.features[split.test], self.labels[split.test])
@@ -207,8 +207,7 @@ def run_seed(
                 "change the split fractions."
             )
     train, val, test = task.datasets(split, augment=augment, recipe=recipe)
-    seed_everything(seed)
-    model = build_model(model_name, task.n_classes, task.n_mels, **dict(model_kwargs or {}))
+    model = build_model(model_name, task.n_classes, task.n_mels, seed=seed, **dict(model_kwargs or {}))
     start = time.perf_counter()
     history = fit(model, train, val, dataclasses.replace(config, seed=seed))
     train_s = time.perf_counter() - start

@@ -126,12 +126,19 @@ class Recipe:
         """Frames of a clip of ``duration_s`` seconds."""
         return 1 + round(duration_s * self.sample_rate) // self.hop_length
 
-    def augmentation(self, n_frames: int) -> SpecAugment:
-        """SpecAugment sized for spectrograms of ``n_mels`` bands and ``n_frames`` frames (training set only)."""
-        check_int(n_frames, "n_frames", minimum=1)
+    def augmentation(self, n_frames: int | None = None) -> SpecAugment:
+        """SpecAugment with the recipe's masks (training set only): widths as shares of the bands and frames.
+
+        The masks fit spectrograms of any number of frames, so no frame count is needed; for features
+        of ``n_mels`` bands and ``frames`` frames they are those of
+        ``SpecAugment(int(freq_mask_fraction * n_mels), int(time_mask_fraction * frames), ...)``.
+        ``n_frames`` is accepted for callers written before, and has no effect.
+        """
+        if n_frames is not None:
+            check_int(n_frames, "n_frames", minimum=1)
         return SpecAugment(
-            freq_mask_param=int(self.freq_mask_fraction * self.n_mels),
-            time_mask_param=int(self.time_mask_fraction * n_frames),
+            freq_mask_fraction=self.freq_mask_fraction,
+            time_mask_fraction=self.time_mask_fraction,
             n_freq_masks=self.n_freq_masks,
             n_time_masks=self.n_time_masks,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torchaudio
 
 from course_lib.augment import AddNoise, RandomGain, RandomTimeShift, SpecAugment, WaveformAugment, add_noise_at_snr
 from course_lib.features import LogMelSpectrogram, compute_features, standardize
@@ -131,10 +132,64 @@ def test_specaugment_equals_torchaudio_masks_applied_one_after_another(shape):
     torch.manual_seed(3)
     fast = augment(spec)
     torch.manual_seed(3)
-    slow = spec.unsqueeze(0) if spec.ndim == 3 else spec
-    for _ in range(2):
-        slow = augment.freq_mask(slow, mask_value=-1.5)
-    for _ in range(2):
-        slow = augment.time_mask(slow, mask_value=-1.5)
-    slow = slow.squeeze(0) if spec.ndim == 3 else slow
-    assert torch.equal(fast, slow) and (fast == -1.5).any()
+    assert torch.equal(fast, _torchaudio_masks(spec, 8, 12, 2, 2, -1.5)) and (fast == -1.5).any()
+
+
+def _torchaudio_masks(spec, freq_width, time_width, n_freq, n_time, mask_value=0.0):
+    """torchaudio's FrequencyMasking / TimeMasking (iid masks) applied one after another: what
+    SpecAugment did before its widths could be fractions (it held these two modules)."""
+    freq_mask = torchaudio.transforms.FrequencyMasking(freq_width, iid_masks=True)
+    time_mask = torchaudio.transforms.TimeMasking(time_width, iid_masks=True)
+    out = spec.unsqueeze(0) if spec.ndim == 3 else spec
+    for _ in range(n_freq if freq_width > 0 else 0):
+        out = freq_mask(out, mask_value=mask_value)
+    for _ in range(n_time if time_width > 0 else 0):
+        out = time_mask(out, mask_value=mask_value)
+    return out.squeeze(0) if spec.ndim == 3 else out
+
+
+@pytest.mark.parametrize("shape", [(8, 1, 64, 101), (3, 1, 32, 51), (1, 64, 501), (2, 1, 16, 7)])
+def test_specaugment_fractions_draw_the_masks_of_the_widths_they_give(shape):
+    """A width given as a share of the bands / frames draws exactly the masks of the width it
+    stands for: int(fraction * size), the number the recipe used to pass in frames and bins."""
+    spec = torch.randn(shape)
+    by_fraction = SpecAugment(freq_mask_fraction=0.125, time_mask_fraction=0.10, n_freq_masks=2, n_time_masks=2)
+    widths = (int(0.125 * shape[-2]), int(0.10 * shape[-1]))
+    assert by_fraction.mask_widths(shape[-2], shape[-1]) == widths
+    by_width = SpecAugment(*widths, n_freq_masks=2, n_time_masks=2)
+    for seed in range(3):
+        torch.manual_seed(seed)
+        fractions = by_fraction(spec)
+        torch.manual_seed(seed)
+        assert torch.equal(fractions, by_width(spec))
+        torch.manual_seed(seed)
+        assert torch.equal(fractions, _torchaudio_masks(spec, *widths, 2, 2))
+
+
+def test_recipe_augmentation_needs_no_frame_count_and_masks_as_before():
+    """``RECOMMENDED.augmentation()`` (no frame count) masks the features of the book's clips (64 bands,
+    101 and 501 frames) exactly as ``augmentation(n_frames)`` did with its widths in bins and frames."""
+    from course_lib.recipe import RECOMMENDED
+
+    augment = RECOMMENDED.augmentation()
+    assert augment.freq_mask_fraction == RECOMMENDED.freq_mask_fraction
+    for frames in (101, 501):
+        spec = torch.randn(16, 1, RECOMMENDED.n_mels, frames)
+        before = SpecAugment(
+            int(RECOMMENDED.freq_mask_fraction * RECOMMENDED.n_mels), int(RECOMMENDED.time_mask_fraction * frames),
+            n_freq_masks=RECOMMENDED.n_freq_masks, n_time_masks=RECOMMENDED.n_time_masks,
+        )
+        torch.manual_seed(0)
+        now = augment(spec)
+        torch.manual_seed(0)
+        assert torch.equal(now, before(spec)) and (now == 0).any()
+
+
+def test_specaugment_needs_one_width_per_axis():
+    with pytest.raises(TypeError, match="exactly one of time_mask_param"):
+        SpecAugment(4)
+    with pytest.raises(TypeError, match="exactly one of freq_mask_param"):
+        SpecAugment(4, 4, freq_mask_fraction=0.1)
+    with pytest.raises(ValueError, match="time_mask_fraction"):
+        SpecAugment(freq_mask_fraction=0.1, time_mask_fraction=1.5)
+    assert "time_mask_fraction=0.1" in repr(SpecAugment(4, time_mask_fraction=0.1))
