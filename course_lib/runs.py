@@ -69,6 +69,7 @@ def _build(
     n_classes: int,
     n_mels: int | None,
     model_kwargs: Mapping[str, Any] | None,
+    seed: int,
 ) -> nn.Module:
     if isinstance(model, nn.Module):
         if model_kwargs:
@@ -80,10 +81,11 @@ def _build(
                 f"train_and_evaluate({model!r}, ...) builds the model by name and needs n_mels. "
                 "Fix: pass n_mels=recipe.n_mels (the mel bands of the features)."
             )
-        return build_model(model, n_classes, n_mels, **dict(model_kwargs or {}))
+        return build_model(model, n_classes, n_mels, seed=seed, **dict(model_kwargs or {}))
     if callable(model):
         if model_kwargs:
             raise ValueError("model_kwargs are for a model built by name; give them to your builder function instead.")
+        seed_everything(seed)  # the builder draws the initial weights from the global random state
         built = model()
         if not isinstance(built, nn.Module):
             raise TypeError(f"the model builder returned {type(built).__name__}, not an nn.Module.")
@@ -114,10 +116,10 @@ def train_and_evaluate(
 ) -> RunResult:
     """Seed, build the model, :func:`~course_lib.train.loop.fit` it, then predict and score the test data.
 
-    The steps, in order: ``seed_everything(seed)``; build the model (a name goes to
-    :func:`course_lib.models.build_model` with ``n_classes=len(class_names)``, ``n_mels`` and
-    ``model_kwargs``; a function is called; a ready ``nn.Module`` is used as it is, so seed before
-    building it yourself); ``fit(model, train_data, val_data, config, ...)``; then
+    The steps, in order: build the model (a name goes to :func:`course_lib.models.build_model` with
+    ``n_classes=len(class_names)``, ``n_mels``, ``model_kwargs`` and ``seed=seed``; a function is
+    called after ``seed_everything(seed)``; a ready ``nn.Module`` is used as it is, so build it with
+    ``build_model(..., seed=...)`` or seed before building it yourself); ``fit(model, train_data, val_data, config, ...)``; then
     :func:`course_lib.evaluation.evaluate` on ``test_data`` (and on ``val_data`` with ``evaluate_val``).
 
     Args:
@@ -150,8 +152,7 @@ def train_and_evaluate(
     if not class_names:
         raise ValueError("class_names is empty: name every class (their number sets the model's output size).")
     seed = config.seed if seed is None else check_int(seed, "seed", minimum=0)
-    seed_everything(seed)
-    built = _build(model, n_classes=len(class_names), n_mels=n_mels, model_kwargs=model_kwargs)
+    built = _build(model, n_classes=len(class_names), n_mels=n_mels, model_kwargs=model_kwargs, seed=seed)
     n_parameters = count_parameters(built)
     start = time.perf_counter()
     history = fit(
