@@ -51,9 +51,20 @@ $(STAMP):
 	@touch $@
 	@echo "Installed into $(VENV) (stamp $(notdir $@))"
 
+# Sphinx re-reads (and so re-executes) only the pages whose source changed: after a change to what
+# every page uses (course_lib, the install, the recordings, the book's extensions), all pages are
+# built again (--all). A build that passes (-W: a warning or a cell error fails it) leaves
+# book/_build/.clean-build, dated when it started: `make test` (tests/conftest.py, built_book) reuses
+# that build instead of executing every chapter again, as long as nothing it depends on changed since.
+CLEAN_BUILD := book/_build/.clean-build
+BOOK_WIDE_INPUTS := course_lib book/_ext book/_config.yml book/_toc.yml pyproject.toml $(wildcard node_modules/.package-lock.json) $(STAMP)
 book: $(STAMP) node-deps
 	@# MPLBACKEND=Agg (exported above) would stop the kernel's inline backend: no figures in the book.
-	env -u MPLBACKEND $(BIN)/jupyter-book build book --keep-going -W -n
+	@mkdir -p book/_build; started=$$(mktemp book/_build/.build-started.XXXX); \
+	all=""; if [ ! -f $(CLEAN_BUILD) ] || [ -n "$$(find $(BOOK_WIDE_INPUTS) -newer $(CLEAN_BUILD) -not -path '*/__pycache__*' -print -quit)" ]; then all="--all"; fi; \
+	rm -f $(CLEAN_BUILD); \
+	echo "env -u MPLBACKEND $(BIN)/jupyter-book build book $$all --keep-going -W -n"; \
+	if env -u MPLBACKEND $(BIN)/jupyter-book build book $$all --keep-going -W -n; then mv "$$started" $(CLEAN_BUILD); else rm -f "$$started"; exit 1; fi
 	@echo ""
 	@echo "The book is at: $(CURDIR)/book/_build/html/index.html"
 

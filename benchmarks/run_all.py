@@ -9,10 +9,12 @@
    and leaves ``book/_build`` alone, and times it;
 3. reads each notebook's execution time from that build's log (myst-nb prints
    ``Executed notebook in N seconds``), so no chapter is run twice;
-4. runs ``make test`` as a user does after the install (the test suite's cached book build removed,
-   as in a fresh clone), times it, and keeps its ten slowest tests (``pytest --durations=10``; with
-   its two worker processes a test's time is its own, on one process, so they can add up to more
-   than the wall time);
+4. runs ``make test`` twice and times each, keeping its ten slowest tests (``pytest --durations=10``;
+   with two worker processes a test's time is its own, on one process, so they can add up to more
+   than the wall time): first cold, as CI runs it in a fresh clone (no clean book build to reuse:
+   the tests build the book), then as a user runs it after the README's ``make book`` (the tests
+   reuse that clean build, ``book/_build/.clean-build``; here the one the first run left) — the
+   run the 10-minute target is for;
 5. compares the figures with the course's targets and writes the report.
 
 It prints the report's figures and, as its last line, one JSON object. It exits 1 when a
@@ -50,8 +52,8 @@ BOOK_BUILD_TARGET_S = 300.0  # the whole `make book` after the install, on 2 cor
 CHAPTER_TARGET_S = 60.0  # each chapter notebook's execution
 MAKE_TEST_TARGET_S = 600.0  # the whole `make test` after the install, on 2 cores
 MAKE_TEST_TIMEOUT_S = 3600
-# The test suite's mark of its last clean book build (tests/conftest.py, `built_book`).
-BOOK_TEST_STAMP = BOOK_DIR / "_build" / ".browser-test-clean-build"
+# The mark of the last clean build of the whole book (`make book`, or tests/conftest.py's `built_book`).
+CLEAN_BUILD_STAMP = BOOK_DIR / "_build" / ".clean-build"
 
 EXECUTED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): Executed notebook in (?P<s>[0-9.]+) seconds", re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -168,13 +170,15 @@ def _without_xdist_group(test_id: str) -> str:
     return test_id[:at] if at > test_id.rfind("]") else test_id
 
 
-def time_make_test() -> TestRunResult:
-    """`make test` after the install, as a fresh clone runs it (no cached book build), timed."""
-    BOOK_TEST_STAMP.unlink(missing_ok=True)
+def time_make_test(*, cold: bool) -> TestRunResult:
+    """`make test` after the install, timed: ``cold`` as in a fresh clone (no clean book build to
+    reuse), else reusing the clean build that `make book` (or the previous run) left."""
+    if cold:
+        CLEAN_BUILD_STAMP.unlink(missing_ok=True)
     addopts = (os.environ.get("PYTEST_ADDOPTS", "") + " --durations=10").strip()
     env = dict(os.environ, PYTEST_ADDOPTS=addopts)
     cmd = ["make", "--no-print-directory", "test"]
-    print("--- make test (PYTEST_ADDOPTS=" + addopts + ")", flush=True)
+    print(f"--- make test, {'cold' if cold else 'after make book'} (PYTEST_ADDOPTS={addopts})", flush=True)
     load_before = _load()
     started = time.perf_counter()
     try:
@@ -208,7 +212,7 @@ def _compare(value: float, op: str, threshold: float) -> bool:
 
 
 def check_targets(scripts: list[ScriptResult], book: BookResult | None,
-                  tests: TestRunResult | None = None) -> list[dict]:
+                  tests: TestRunResult | None = None, cold: TestRunResult | None = None) -> list[dict]:
     checks = []
     for (stem, key), (op, threshold, meaning) in RATIO_TARGETS.items():
         script = next((s for s in scripts if s.name == stem), None)
@@ -238,8 +242,12 @@ def check_targets(scripts: list[ScriptResult], book: BookResult | None,
         for notebook in book.failed:
             checks.append({"what": f"execute {notebook}", "value": "failed",
                            "target": f"<= {CHAPTER_TARGET_S:g} s", "ok": False})
+    if cold is not None:
+        checks.append({"what": "make test, cold (as CI: the tests build the book)",
+                       "value": round(cold.seconds, 1) if cold.returncode == 0 else f"exit code {cold.returncode}",
+                       "target": "passing (time reported)", "ok": cold.returncode == 0})
     if tests is not None:
-        checks.append({"what": "make test (after the install, no cached book build)",
+        checks.append({"what": "make test after make book (the README's order)",
                        "value": round(tests.seconds, 1) if tests.returncode == 0 else f"exit code {tests.returncode}",
                        "target": f"<= {MAKE_TEST_TARGET_S:g} s, passing",
                        "ok": tests.returncode == 0 and tests.seconds <= MAKE_TEST_TARGET_S})
@@ -287,7 +295,7 @@ def machine_description() -> str:
 
 def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | None,
                  checks: list[dict], started: datetime, machine: str,
-                 tests: TestRunResult | None = None) -> None:
+                 tests: TestRunResult | None = None, cold: TestRunResult | None = None) -> None:
     lines = [
         "# Benchmark results",
         "",
@@ -325,19 +333,24 @@ def write_report(path: Path, scripts: list[ScriptResult], book: BookResult | Non
             lines += ["", "The build failed; its warnings and the end of its log:", "", "```text",
                       book.tail, "```"]
 
-    if tests is not None:
-        lines += ["", "## The test suite", "",
-                  f"`make test` after the install, with no cached book build (as in a fresh clone), took "
-                  f"**{tests.seconds:.1f} s** (exit code {tests.returncode}; load average "
-                  f"{tests.load[0]:.1f} before, {tests.load[1]:.1f} after). Its ten slowest tests "
+    for run, how in ((cold, "cold, as CI runs it in a fresh clone (the tests build the book, executing every chapter)"),
+                     (tests, "after `make book`, as the README has a user run it (the tests reuse that clean build)")):
+        if run is None:
+            continue
+        if run is cold or cold is None:
+            lines += ["", "## The test suite", ""]
+        lines += [f"`make test` after the install, {how}, took "
+                  f"**{run.seconds:.1f} s** (exit code {run.returncode}; load average "
+                  f"{run.load[0]:.1f} before, {run.load[1]:.1f} after). Its ten slowest tests "
                   "(`pytest --durations=10`; a module fixture's cost is the `setup` of its first test):", "",
                   "| seconds | phase | test |", "|---|---|---|"]
-        lines += [f"| {seconds:.1f} | {when} | `{test}` |" for seconds, when, test in tests.slowest]
-        if not tests.slowest:
+        lines += [f"| {seconds:.1f} | {when} | `{test}` |" for seconds, when, test in run.slowest]
+        if not run.slowest:
             lines.append("| (pytest reported no durations) | | |")
-        if tests.returncode != 0:
+        if run.returncode != 0:
             lines += ["", "`make test` failed; its summaries and the end of its log:", "", "```text",
-                      tests.tail, "```"]
+                      run.tail, "```"]
+        lines.append("")
 
     models = next((s for s in scripts if s.name == "models" and s.figures), None)
     if models is not None and models.figures.get("models"):
@@ -420,9 +433,10 @@ def main(argv: list[str] | None = None) -> int:
     book = None if args.skip_book else build_book()
     if not args.skip_test:  # a report before `make test`, the other long step
         write_report(args.output, scripts, book, check_targets(scripts, book), started, machine_description())
-    tests = None if args.skip_test else time_make_test()
-    checks = check_targets(scripts, book, tests)
-    write_report(args.output, scripts, book, checks, started, machine_description(), tests)
+    cold = None if args.skip_test else time_make_test(cold=True)
+    tests = None if args.skip_test else time_make_test(cold=False)
+    checks = check_targets(scripts, book, tests, cold)
+    write_report(args.output, scripts, book, checks, started, machine_description(), tests, cold)
 
     print(f"\nwrote {_relative(str(args.output))}")
     for check in checks:
@@ -434,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         "book_build_s": None if book is None else round(book.seconds, 1),
         "notebook_execution_s": {} if book is None else {k: round(v, 1) for k, v in book.notebooks.items()},
         "make_test_s": None if tests is None else round(tests.seconds, 1),
+        "make_test_cold_s": None if cold is None else round(cold.seconds, 1),
         "slowest_tests": [] if tests is None else [
             {"seconds": seconds, "phase": when, "test": test} for seconds, when, test in tests.slowest],
         "targets_missed": [c["what"] for c in checks if not c["ok"]],

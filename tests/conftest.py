@@ -142,14 +142,32 @@ def warning_lines(log: str) -> list[str]:
     return [line for line in log.splitlines() if re.search(r"(^|: )(WARNING|ERROR|CRITICAL):", line)]
 
 
-def _newest_source_mtime() -> float:
-    newest = 0.0
+#: Written after a clean build of the whole book, by `make book` or by :func:`built_book`, with the
+#: time the build STARTED (a file changed during the build makes it stale).
+CLEAN_BUILD_STAMP = BOOK_DIR / "_build" / ".clean-build"
+ENV_PREFIX = Path(sys.prefix)  # where `make` leaves its install stamp, .installed-<hash>
+
+
+def book_inputs() -> list[Path]:
+    """Everything a build of the book depends on beyond Sphinx's own view: the book's sources,
+    ``course_lib``, the installed environment (its install stamp) and the recordings (npm's lock)."""
+    inputs = [REPO_ROOT / "pyproject.toml", REPO_ROOT / "node_modules" / ".package-lock.json"]
+    inputs += ENV_PREFIX.glob(".installed-*")
     for root in (BOOK_DIR, REPO_ROOT / "course_lib"):
-        for path in root.rglob("*"):
-            if "_build" in path.parts or "__pycache__" in path.parts or not path.is_file():
-                continue
-            newest = max(newest, path.stat().st_mtime)
-    return newest
+        inputs += (path for path in root.rglob("*")
+                   if "_build" not in path.parts and "__pycache__" not in path.parts and path.is_file())
+    return [path for path in inputs if path.is_file()]
+
+
+def _newest_source_mtime() -> float:
+    return max((path.stat().st_mtime for path in book_inputs()), default=0.0)
+
+
+def clean_build_is_current() -> bool:
+    """True when the last clean build of the whole book started after every input last changed."""
+    html = BOOK_DIR / "_build" / "html" / "index.html"
+    return (CLEAN_BUILD_STAMP.is_file() and html.is_file()
+            and CLEAN_BUILD_STAMP.stat().st_mtime > _newest_source_mtime())
 
 
 @dataclass(frozen=True)
@@ -162,14 +180,15 @@ class BuiltBook:
 def built_book() -> BuiltBook:
     """The whole book built as `make book` builds it, executing every chapter notebook: the one
     execution of the chapters in `make test` (nbval runs only the exercises). Reuses the last clean
-    build when nothing in ``book/`` or ``course_lib/`` changed since it. Fails, with the warnings,
-    when the build fails, e.g. when a chapter raises."""
+    build of the whole book, by `make book` (the README's first command) or by this fixture, when
+    nothing it depends on (:func:`book_inputs`) changed since that build started: a build that
+    failed (a chapter that raises fails `make book`, ``-W``) leaves no stamp, so the book is built
+    again here, and fails here. Fails, with the warnings, when the build fails."""
     html = BOOK_DIR / "_build" / "html"
-    stamp = BOOK_DIR / "_build" / ".browser-test-clean-build"
-    if stamp.is_file() and (html / "index.html").is_file() and stamp.stat().st_mtime > _newest_source_mtime():
+    if clean_build_is_current():
         return BuiltBook(html, None)
-    stamp.unlink(missing_ok=True)
-    started = time.perf_counter()
+    CLEAN_BUILD_STAMP.unlink(missing_ok=True)
+    started_at, started = time.time(), time.perf_counter()
     result = run_book_build(BOOK_DIR)
     if result.returncode != 0:
         pytest.fail(
@@ -177,7 +196,8 @@ def built_book() -> BuiltBook:
             + "Warnings and errors:\n" + "\n".join(warning_lines(result.stdout)[:40])
             + "\n\nEnd of the log:\n" + result.stdout[-4000:]
         )
-    stamp.touch()
+    CLEAN_BUILD_STAMP.touch()
+    os.utime(CLEAN_BUILD_STAMP, (started_at, started_at))
     print(f"built the book in {time.perf_counter() - started:.0f} s")
     return BuiltBook(html, result.stdout)
 

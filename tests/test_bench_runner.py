@@ -95,3 +95,12 @@ def test_make_test_target_is_ten_minutes_and_a_failure_misses_it(run_all):
     for result, ok in ((fast_but_failing, False), (slow, False), (good, True)):
         (check,) = [c for c in run_all.check_targets([], None, result) if c["what"].startswith("make test")]
         assert check["ok"] is ok and check["target"] == "<= 600 s, passing"
+
+
+def test_cold_make_test_is_reported_and_must_pass(run_all):
+    warm = run_all.TestRunResult(seconds=500.0, returncode=0)
+    for cold, ok in ((run_all.TestRunResult(seconds=900.0, returncode=0), True),
+                     (run_all.TestRunResult(seconds=300.0, returncode=1), False)):
+        checks = {c["what"]: c for c in run_all.check_targets([], None, warm, cold)}
+        assert checks["make test, cold (as CI: the tests build the book)"]["ok"] is ok
+        assert checks["make test after make book (the README's order)"]["ok"] is True

@@ -83,3 +83,41 @@ def test_the_book_is_built_by_one_worker_process_and_a_grading_batch_is_computed
     # the sandbox file's two batches, each its own module fixture for one test, may run side by side
     assert xdist_unit_of("tests/test_grading_sandbox.py::test_hostile_submissions_in_the_sandbox") != xdist_unit_of(
         "tests/test_grading_sandbox.py::test_hostile_submissions_without_the_sandbox")
+
+
+def test_a_clean_build_is_reused_only_while_nothing_it_depends_on_changed(tmp_path, monkeypatch):
+    import os
+    import time
+
+    import conftest
+
+    repo = tmp_path / "repo"
+    book, lib = repo / "book", repo / "course_lib"
+    (book / "_build" / "html").mkdir(parents=True)
+    lib.mkdir()
+    (book / "intro.md").write_text("# Intro\n")
+    (lib / "features.py").write_text("x = 1\n")
+    monkeypatch.setattr(conftest, "REPO_ROOT", repo)
+    monkeypatch.setattr(conftest, "BOOK_DIR", book)
+    monkeypatch.setattr(conftest, "CLEAN_BUILD_STAMP", book / "_build" / ".clean-build")
+    monkeypatch.setattr(conftest, "ENV_PREFIX", repo / ".venv")
+    past = time.time() - 100
+    for path in (book / "intro.md", lib / "features.py"):
+        os.utime(path, (past, past))
+    assert not conftest.clean_build_is_current()  # no build yet
+    (book / "_build" / "html" / "index.html").write_text("<html></html>")
+    conftest.CLEAN_BUILD_STAMP.touch()
+    os.utime(conftest.CLEAN_BUILD_STAMP, (past + 50, past + 50))  # the build started after the last change
+    assert conftest.clean_build_is_current()
+    (lib / "features.py").write_text("x = 2\n")  # course_lib changed since the build started
+    assert not conftest.clean_build_is_current()
+    os.utime(lib / "features.py", (past, past))
+    (book / "_build" / "html" / "page.html").write_text("built files do not count")
+    assert conftest.clean_build_is_current()
+    (book / "chapters").mkdir()
+    (book / "chapters" / "ch01.ipynb").write_text("{}")  # a page changed
+    assert not conftest.clean_build_is_current()
+    os.utime(book / "chapters" / "ch01.ipynb", (past, past))
+    (repo / ".venv").mkdir()
+    (repo / ".venv" / ".installed-0123").touch()  # a new install (dependencies changed)
+    assert not conftest.clean_build_is_current()
