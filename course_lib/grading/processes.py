@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 __all__: list[str] = []
@@ -66,18 +66,35 @@ def _memory_bytes(pid: int) -> int:
         return 0
 
 
-def _folder_bytes(folder: Path, limit: int) -> int:
-    total, stack = 0, [str(folder)]
-    while stack and total <= limit:
+def _tree_files(roots: Iterable[Path | str], *, recursive: bool = True) -> Iterator[tuple[str, os.stat_result]]:
+    """``(path, stat)`` of every file (anything not a folder; links not followed) below ``roots``
+    (directly in them when not ``recursive``).
+
+    Walks with :func:`os.scandir` and a stack, not recursion; a folder that cannot be read (or a file
+    whose status cannot be read) ends the listing of that folder, never the walk. Used to measure a
+    run's output folder (:func:`_folder_bytes`) and to record the Python environment
+    (:class:`course_lib.grading.protect.EnvironmentGuard`).
+    """
+    stack = [str(r) for r in roots]
+    while stack:
         try:
             with os.scandir(stack.pop()) as entries:
                 for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
+                    if not entry.is_dir(follow_symlinks=False):
+                        yield entry.path, entry.stat(follow_symlinks=False)
+                    elif recursive:
                         stack.append(entry.path)
-                    else:
-                        total += entry.stat(follow_symlinks=False).st_size
         except OSError:
             pass
+
+
+def _folder_bytes(folder: Path, limit: int) -> int:
+    """Bytes in the files below ``folder``; stops counting once more than ``limit`` bytes are found."""
+    total = 0
+    for _, st in _tree_files([folder]):
+        total += st.st_size
+        if total > limit:
+            break
     return total
 
 

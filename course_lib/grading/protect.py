@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
-from .processes import _probe_env
+from .processes import _probe_env, _tree_files
 
 __all__ = ["EnvironmentGuard", "sha256_file", "startup_files"]
 
@@ -102,32 +102,9 @@ class EnvironmentGuard:
                     pass
 
     def _scan(self) -> dict[str, tuple[int, int, int, int]]:
-        found: dict[str, tuple[int, int, int, int]] = {}
-
-        def add(entry: os.DirEntry) -> None:
-            st = entry.stat(follow_symlinks=False)
-            found[entry.path] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-        for root in self.shallow:
-            try:
-                with os.scandir(root) as entries:
-                    for entry in entries:
-                        if not entry.is_dir(follow_symlinks=False):
-                            add(entry)
-            except OSError:
-                pass
-        stack = [str(r) for r in self.roots]
-        while stack:
-            try:
-                with os.scandir(stack.pop()) as entries:
-                    for entry in entries:
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append(entry.path)
-                        else:
-                            add(entry)
-            except OSError:
-                pass
-        return found
+        # the top level of the standard library folders, then every file below the roots
+        files = [*_tree_files(self.shallow, recursive=False), *_tree_files(self.roots)]
+        return {path: (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) for path, st in files}
 
     def check(self) -> tuple[list[str], list[str]]:
         """Undo what changed since the last check: ``(restored, not_restorable)`` descriptions."""
