@@ -78,12 +78,14 @@ book: $(STAMP) node-deps
 # per process changes a seeded result that chapter 6 shows (tests/test_experiments.py).
 TEST_PROCESSES ?= 0
 XDIST = -n $(TEST_PROCESSES)
+# On two processes each notebook's kernel gets one thread, as the test workers do (tests/conftest.py).
+NBVAL_THREADS = $(if $(filter-out 0 1,$(TEST_PROCESSES)),env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1)
 test: $(STAMP) node-deps
 	@# The layers of course_lib (import-linter contracts in pyproject.toml) and the code style (ruff).
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests $(XDIST)
-	$(BIN)/python -m pytest --nbval-lax -p no:randomly $(NBVAL_NOTEBOOKS) $(XDIST) --dist loadfile
+	$(NBVAL_THREADS) $(BIN)/python -m pytest --nbval-lax -p no:randomly $(NBVAL_NOTEBOOKS) $(XDIST) --dist loadfile
 
 # PYTEST_ARGS: more pytest options, e.g. -m "not book" leaves out the book build (.ci/run, Python 3.13).
 PYTEST_ARGS ?=

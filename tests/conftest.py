@@ -29,8 +29,22 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 REQUIRE_SHARED = os.environ.get("COURSE_REQUIRE_SHARED", "") not in ("", "0")
 
 
+#: The thread settings the test run started with, restored for the book build (see below).
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_STARTING_THREADS = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "book: builds the whole book (every chapter executed); `-m 'not book'` leaves it out")
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    if workers > 1:
+        # Each of the worker processes (`make test TEST_PROCESSES=2`) shares the cores: one torch
+        # thread each (and in the processes they start: grading runs, the CLI), so that two workers
+        # do not run twice as many threads as there are cores. Set before any test imports torch.
+        for name in _THREAD_VARIABLES:
+            os.environ[name] = "1"
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(1)
 
 
 # --- Two processes (`make test`: pytest -n 2, pytest-xdist) -----------------------------------------
@@ -131,6 +145,11 @@ def run_book_build(book_dir: Path, timeout_s: float = 1800) -> subprocess.Comple
     # Without MPLBACKEND the kernel uses its inline backend; `make` exports Agg, which would leave
     # every chapter without figures.
     env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
+    # The chapters run with the threads the user's `make book` gives them, not a test worker's one.
+    for name, value in _STARTING_THREADS.items():
+        env.pop(name, None)
+        if value is not None:
+            env[name] = value
     result = subprocess.run(book_build_command(book_dir), cwd=REPO_ROOT, capture_output=True, text=True,
                             timeout=timeout_s, env=env)
     result.stdout = ANSI.sub("", result.stdout + result.stderr)
