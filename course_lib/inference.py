@@ -31,6 +31,7 @@ from torch import nn
 
 from ._checks import check_int
 from .audio_io import SUPPORTED_EXTENSIONS, AudioFileError, audio_info
+from .frontend import FrontEnd
 from .runtime import module_device
 
 __all__ = ["PREDICT_EXTENSIONS", "Run", "Prediction", "load_run", "collect_audio_files", "predict_files", "write_predictions"]
@@ -52,7 +53,8 @@ class Run:
         kind: ``"spectrogram"`` (a model trained from scratch on log-mel features) or ``"encoder"``
             (a head on a pretrained encoder's embeddings).
         model: the classifier (eval mode): it reads features (``"spectrogram"``) or embeddings.
-        feature: the feature module (``"spectrogram"``), else ``None``.
+        front_end: the :class:`~course_lib.frontend.FrontEnd` the model was trained with
+            (``"spectrogram"``; rebuilt from ``metrics.json``), else ``None``.
         encoder: the encoder (``"encoder"``), else ``None``.
         metrics: the run's ``metrics.json``.
     """
@@ -63,7 +65,7 @@ class Run:
     duration_s: float
     kind: str
     model: nn.Module
-    feature: nn.Module | None
+    front_end: FrontEnd | None
     encoder: nn.Module | None
     metrics: dict[str, Any] = field(repr=False)
 
@@ -112,7 +114,6 @@ def load_run(folder: str | os.PathLike, *, device: str | torch.device = "cpu") -
         head, encoder, _ = load_transfer_model(checkpoint, device=device)
         return Run(folder, class_names, int(settings["sample_rate"]), float(settings["duration_s"]), "encoder",
                    head, None, encoder, metrics)
-    from .features import LogMelSpectrogram
     from .models import build_model
     from .train import load_checkpoint
 
@@ -121,13 +122,12 @@ def load_run(folder: str | os.PathLike, *, device: str | torch.device = "cpu") -
         raise ValueError(f"{checkpoint}: no build_spec; it was not written by `python -m course_lib train`.")
     model = build_model(**payload["build_spec"])
     load_checkpoint(checkpoint, model)
-    feature = LogMelSpectrogram(
-        sample_rate=int(settings["sample_rate"]), n_fft=int(settings["n_fft"]), win_length=int(settings["win_length"]),
-        hop_length=int(settings["hop_length"]), n_mels=int(settings["n_mels"]), f_min_hz=float(settings["f_min_hz"]),
-        top_db=settings["top_db"],
-    )
-    return Run(folder, class_names, int(settings["sample_rate"]), float(settings["duration_s"]), "spectrogram",
-               model.to(device).eval(), feature.to(device), None, metrics)
+    try:  # runs written before window and crop were stored get their defaults, what they used
+        front_end = FrontEnd.from_settings(settings)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{metrics_path}: its 'features' entry does not describe a front end ({err}); rerun the training.") from None
+    return Run(folder, class_names, front_end.sample_rate, front_end.duration_s, "spectrogram",
+               model.to(device).eval(), front_end, None, metrics)
 
 
 def collect_audio_files(inputs: Sequence[str | os.PathLike]) -> list[Path]:
@@ -195,9 +195,7 @@ def predict_files(
                     )
                 else:
                     inputs, kept = cached_features(
-                        [paths[i] for i in good], run.feature, sample_rate=run.sample_rate,  # type: ignore[arg-type]
-                        duration_s=run.duration_s, standardize=bool(run.metrics["features"].get("standardize", True)),
-                        batch_size=batch_size,
+                        [paths[i] for i in good], run.front_end, batch_size=batch_size,  # type: ignore[arg-type]
                     )
             except ValueError:  # none of them could be decoded
                 inputs, kept = None, []

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from ._checks import check_fraction, check_int
 from .augment import SpecAugment
 from .features import LogMelSpectrogram
+from .frontend import FrontEnd
 from .train import TrainConfig
 
 __all__ = ["Recipe", "RECOMMENDED", "COMPACT_MODELS"]
@@ -107,24 +108,36 @@ class Recipe:
         """FFT size: the next power of two at or above the window, samples."""
         return 2 ** math.ceil(math.log2(self.win_length))
 
-    def feature_extractor(self) -> LogMelSpectrogram:
-        """The log-mel front end: ``(..., samples)`` → ``(..., n_mels, frames)`` in dB.
+    def front_end(self, duration_s: float, *, crop: str = "center", standardize: bool = True) -> FrontEnd:
+        """The recipe's front end for clips of ``duration_s`` seconds: a :class:`~course_lib.frontend.FrontEnd`.
 
-        Standardise its output per example (``compute_features(..., standardize=True)``).
+        It owns the sample rate, the clip length and crop, the log-mel settings and the
+        standardisation; datasets, the feature cache, the command line and checkpoints take it whole.
         """
-        return LogMelSpectrogram(
+        return FrontEnd(
             sample_rate=self.sample_rate,
+            duration_s=duration_s,
+            n_mels=self.n_mels,
             n_fft=self.n_fft,
             win_length=self.win_length,
             hop_length=self.hop_length,
-            n_mels=self.n_mels,
             f_min_hz=self.f_min_hz,
             top_db=self.top_db,
+            crop=crop,
+            standardize=standardize,
         )
 
+    def feature_extractor(self) -> LogMelSpectrogram:
+        """The log-mel front end: ``(..., samples)`` → ``(..., n_mels, frames)`` in dB.
+
+        The module of :meth:`front_end` (it does not depend on the clip length). Standardise its
+        output per example (``compute_features(..., standardize=True)``).
+        """
+        return self.front_end(max(1.0, 2 * self.window_s)).extractor()
+
     def n_frames(self, duration_s: float) -> int:
-        """Frames of a clip of ``duration_s`` seconds."""
-        return 1 + round(duration_s * self.sample_rate) // self.hop_length
+        """Frames of a clip of ``duration_s`` seconds (:attr:`FrontEnd.n_frames`)."""
+        return self.front_end(duration_s).n_frames
 
     def augmentation(self, n_frames: int | None = None) -> SpecAugment:
         """SpecAugment with the recipe's masks (training set only): widths as shares of the bands and frames.

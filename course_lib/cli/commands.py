@@ -122,12 +122,10 @@ def train_command(args: argparse.Namespace) -> dict:
     from ..data.base import AudioFileDataset
     from ..models import build_model, count_parameters
     from ..runs import train_and_evaluate
-    from ..runtime import seed_everything, select_device
+    from ..runtime import select_device
 
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}.")
-    if args.n_mels < 16:
-        raise UsageError(f"--n-mels must be at least 16, got {args.n_mels}.")
     root: Path = args.root
     if not root.exists():
         raise UsageError(f"--root {root}: no such folder. Expected DIR/<class>/*.wav or DIR/{{train,val,test}}/<class>/*.wav.")
@@ -137,7 +135,10 @@ def train_command(args: argparse.Namespace) -> dict:
         device = select_device(args.device)
     except RuntimeError as err:
         raise UsageError(str(err)) from None
-    recipe = RECOMMENDED.replace(sample_rate=args.sample_rate, n_mels=args.n_mels)
+    try:  # the recipe checks --sample-rate and --n-mels (n_mels >= 16, ...); its message names the setting
+        recipe = RECOMMENDED.replace(sample_rate=args.sample_rate, n_mels=args.n_mels)
+    except ValueError as err:
+        raise UsageError(f"--sample-rate / --n-mels: {err}") from None
 
     splits = _usable_splits(root, args)
     class_names = list(splits.class_names)
@@ -154,39 +155,36 @@ def train_command(args: argparse.Namespace) -> dict:
         f"{len(splits.train[0])} train / {len(splits.val[0])} val / {len(splits.test[0])} test files; "
         f"clips of {duration_s:g} s at {recipe.sample_rate} Hz."
     )
-    feature = recipe.feature_extractor()
+    # One owner for the front end: the datasets decode with it, the features are its, and the run
+    # stores its settings (metrics.json, the checkpoint) for `predict`.
+    front_end = recipe.front_end(duration_s)
     parts = {}
     for name in ("train", "val", "test"):
         files, labels = splits.part(name)
         if not files:
             parts[name] = None
             continue
-        dataset = AudioFileDataset(files, labels, class_names, sample_rate=recipe.sample_rate, duration_s=duration_s)
-        features, _ = dataset.to_features(feature, cache=args.cache, progress=not args.quiet)
+        dataset = AudioFileDataset(files, labels, class_names, front_end=front_end)
+        features, _ = dataset.to_features(cache=args.cache, progress=not args.quiet)
         parts[name] = features
     if parts["train"] is None or len(parts["train"]) == 0:
         raise UsageError(f"--root {root}: no usable training files.")
     if parts["test"] is None or len(parts["test"]) == 0:
         raise UsageError(f"--root {root}: no test files; add more files per class or a test/ folder.")
-    n_frames = parts["train"].features.shape[-1]
     if not args.no_augment:
-        parts["train"].transform = recipe.augmentation(n_frames)
+        parts["train"].transform = recipe.augmentation()
 
-    seed_everything(args.seed)
     try:
-        model = build_model(args.model, len(class_names), recipe.n_mels)
+        model = build_model(args.model, len(class_names), front_end.n_mels, seed=args.seed)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    if n_frames < model.min_frames:
-        raise UsageError(f"{args.model} needs at least {model.min_frames} frames; clips of {duration_s} s give {n_frames}. Pass a longer --duration.")
+    if front_end.n_frames < model.min_frames:
+        raise UsageError(f"{args.model} needs at least {model.min_frames} frames; clips of {duration_s} s give "
+                         f"{front_end.n_frames}. Pass a longer --duration.")
     config, out, checkpoint = _start_run(args)
-    settings = {
-        "sample_rate": recipe.sample_rate, "duration_s": duration_s, "n_mels": recipe.n_mels, "n_fft": recipe.n_fft,
-        "win_length": recipe.win_length, "hop_length": recipe.hop_length, "f_min_hz": recipe.f_min_hz,
-        "top_db": recipe.top_db, "standardize": True,
-    }
+    settings = front_end.settings()
     print(f"Model: {args.model} ({count_parameters(model):,} parameters), up to {args.epochs} epochs on {device}.")
-    run = train_and_evaluate(  # the model is built above (seeded), to check it before training
+    run = train_and_evaluate(  # the model is built above (build_model(seed=)), to check it before training
         model, parts["train"], parts["val"], parts["test"], config, class_names=class_names, seed=args.seed,
         checkpoint_path=checkpoint, checkpoint_metadata={"class_names": class_names, "features": settings},
         evaluate_val=True,

@@ -7,9 +7,14 @@ files, their labels and the class names.
 
 * ``dataset[i]`` decodes one clip → ``(waveform (1, samples), label)``: mono, resampled to
   ``sample_rate`` Hz, cut or padded to ``duration_s`` seconds;
-* ``dataset.to_features(feature, cache=...)`` is the fast path of chapter 3: every clip decoded
+* ``dataset.to_features(cache=...)`` is the fast path of chapter 3: every clip decoded
   once, features in batches, optionally cached on disk → a
   :class:`course_lib.data.loader.FeatureDataset`.
+
+Build a dataset with a :class:`~course_lib.frontend.FrontEnd` (``front_end=recipe.front_end(duration_s)``)
+and it owns the whole front end: the rate, the clip length and crop it decodes with are those of the
+features ``to_features()`` computes. ``sample_rate=`` / ``duration_s=`` without a front end still work
+(chapter 3 pairs them with its own feature modules: ``to_features(feature)``).
 
 Bad data never crashes an epoch halfway. At construction the metadata are checked (missing
 columns, missing files, labels outside the class list, duplicate names, empty class folders: a
@@ -29,6 +34,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ..audio_io import AudioFileError, audio_info, check_not_truncated, load_audio
+from ..frontend import FrontEnd
 from .cache import FeatureCache, cached_features
 from .decode import default_workers, load_clip, report_skipped
 from .loader import FeatureDataset
@@ -120,16 +126,23 @@ class AudioFileDataset(Dataset):
         files: audio files.
         labels: class index of each file.
         class_names: label ``i`` is ``class_names[i]``.
-        sample_rate: rate clips are resampled to, Hz.
-        duration_s: clip length, seconds (longer files are cut, shorter ones padded with zeros).
-        crop: where to cut or pad (``"center"`` or ``"start"``; see :func:`course_lib.audio_io.fix_length`).
+        front_end: the :class:`~course_lib.frontend.FrontEnd` (``recipe.front_end(duration_s)``): the
+            rate, clip length and crop come from it, and :meth:`to_features` computes its features.
+            Give it, or ``sample_rate`` and ``duration_s``.
+        sample_rate: without a front end: rate clips are resampled to, Hz.
+        duration_s: without a front end: clip length, seconds (longer files are cut, shorter ones
+            padded with zeros).
+        crop: without a front end: where to cut or pad (``"center"`` or ``"start"``; see
+            :func:`course_lib.audio_io.fix_length`).
         verify: ``"header"`` (default: read each file's header once; files whose header cannot be
             read, that hold no samples or whose data are shorter than the header says are skipped
             with one warning), ``"decode"`` (decode every file now: slower, catches truncated files too)
             or ``"none"``.
 
     Attributes:
-        files, labels, class_names, sample_rate, duration_s: as given, minus skipped files.
+        files, labels, class_names, sample_rate, duration_s, crop: as given (or the front end's),
+            minus skipped files.
+        front_end: the :class:`~course_lib.frontend.FrontEnd`, or ``None``.
         skipped: descriptions of the files left out.
     """
 
@@ -139,11 +152,27 @@ class AudioFileDataset(Dataset):
         labels: Sequence[int],
         class_names: Sequence[str],
         *,
-        sample_rate: int,
-        duration_s: float,
-        crop: str = "center",
+        front_end: FrontEnd | None = None,
+        sample_rate: int | None = None,
+        duration_s: float | None = None,
+        crop: str | None = None,
         verify: str = "header",
     ) -> None:
+        if front_end is not None:
+            if not isinstance(front_end, FrontEnd):
+                raise TypeError(f"front_end must be a FrontEnd (recipe.front_end(duration_s)), got {type(front_end).__name__}.")
+            given = [k for k, v in (("sample_rate", sample_rate), ("duration_s", duration_s), ("crop", crop)) if v is not None]
+            if given:
+                raise TypeError(
+                    f"{type(self).__name__}: the front end already holds {', '.join(given)}; pass it alone "
+                    f"(front_end.replace({given[0]}=...) changes it)."
+                )
+            sample_rate, duration_s, crop = front_end.sample_rate, front_end.duration_s, front_end.crop
+        elif sample_rate is None or duration_s is None:
+            raise TypeError(
+                f"{type(self).__name__} needs front_end=recipe.front_end(duration_s), or sample_rate= and duration_s=."
+            )
+        crop = "center" if crop is None else crop
         files = [Path(f) for f in files]
         labels = [int(v) for v in labels]
         if len(files) != len(labels):
@@ -168,6 +197,7 @@ class AudioFileDataset(Dataset):
         self.sample_rate = int(sample_rate)
         self.duration_s = float(duration_s)
         self.crop = crop
+        self.front_end = front_end
         self.skipped = skipped
         self._kept_indices = kept
 
@@ -184,10 +214,10 @@ class AudioFileDataset(Dataset):
 
     def to_features(
         self,
-        feature: nn.Module,
+        feature: nn.Module | None = None,
         *,
         cache: FeatureCache | str | os.PathLike | None = None,
-        standardize: bool = True,
+        standardize: bool | None = None,
         transform=None,
         batch_size: int = 16,
         progress: bool = False,
@@ -195,7 +225,10 @@ class AudioFileDataset(Dataset):
     ) -> tuple[FeatureDataset, list[int]]:
         """Decode every clip once, compute features in batches and threads, optionally cache them on disk.
 
-        See :func:`course_lib.data.cache.cached_features` for ``cache``, ``standardize``, ``batch_size``,
+        Without ``feature``, the features are the dataset's front end's (``front_end=`` when it was
+        built; its standardisation too). With a feature module, the clips are decoded at the
+        dataset's rate and length, and ``standardize`` (default ``True``) says whether to standardise.
+        See :func:`course_lib.data.cache.cached_features` for ``cache``, ``batch_size``,
         ``progress`` and ``workers``; ``transform`` is the returned dataset's (e.g. SpecAugment).
 
         Returns:
@@ -203,10 +236,26 @@ class AudioFileDataset(Dataset):
             this dataset of the clips it holds (a clip that fails to decode is skipped with one
             warning, so ``kept`` says which labels / groups belong to which features).
         """
-        feats, kept = cached_features(
-            self.files, feature, sample_rate=self.sample_rate, duration_s=self.duration_s, crop=self.crop,
-            standardize=standardize, cache=cache, batch_size=batch_size, progress=progress, workers=workers,
-        )
+        if feature is None:
+            if self.front_end is None:
+                raise TypeError(
+                    f"{type(self).__name__}.to_features() needs a feature module, or the dataset built with "
+                    "front_end=recipe.front_end(duration_s)."
+                )
+            if standardize is not None:
+                raise TypeError(
+                    "to_features(): standardize is the front end's; build the dataset with "
+                    f"front_end.replace(standardize={standardize})."
+                )
+            feats, kept = cached_features(
+                self.files, self.front_end, cache=cache, batch_size=batch_size, progress=progress, workers=workers,
+            )
+        else:
+            feats, kept = cached_features(
+                self.files, feature, sample_rate=self.sample_rate, duration_s=self.duration_s, crop=self.crop,
+                standardize=True if standardize is None else standardize, cache=cache, batch_size=batch_size,
+                progress=progress, workers=workers,
+            )
         labels = torch.tensor([self.labels[i] for i in kept], dtype=torch.long)
         return FeatureDataset(feats, labels, transform), kept
 

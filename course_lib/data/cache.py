@@ -6,14 +6,18 @@ explained in chapter 3 (``book/chapters/ch03_data_pipeline.ipynb``).
 features a batch of clips at a time without gradients (the per-batch step of
 :func:`course_lib.features.compute_features`) and standardises them → ``(N, 1, n_mels, frames)``.
 :class:`FeatureCache` keeps them on disk, keyed by the file (path, size, modification time) and the
-feature parameters (:func:`feature_signature`), so a second run skips the work and a changed file
-or parameter recomputes exactly what changed.
+feature parameters (:meth:`course_lib.frontend.FrontEnd.signature`), so a second run skips the work
+and a changed file or parameter recomputes exactly what changed.
+
+Give :func:`cached_features` a :class:`~course_lib.frontend.FrontEnd` (``recipe.front_end(duration_s)``):
+it holds the sample rate, clip length, crop, log-mel settings and standardisation together. Any
+other feature module still works (chapter 3's, the pretrained encoders'), with those settings passed
+as keywords.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import warnings
 from collections.abc import Sequence
@@ -27,40 +31,11 @@ from torch import nn
 from .._checks import check_int
 from .._progress import progress as _progress
 from ..features import _features_of_batch
+from ..frontend import FrontEnd, feature_signature
 from ..runtime import atomic_write, module_device
 from .decode import _check_clip_settings, _check_workers, _in_threads, _load_chunk, report_skipped
 
 __all__ = ["feature_signature", "FeatureCache", "cached_features"]
-
-
-def _describe(module: nn.Module) -> object:
-    """A JSON-able description of a feature module: its class, public settings and buffers' hashes."""
-    settings: dict[str, object] = {"class": f"{type(module).__module__}.{type(module).__qualname__}"}
-    for key, value in sorted(vars(module).items()):
-        if key.startswith("_") or key == "training":
-            continue
-        if isinstance(value, (int, float, str, bool, type(None))):
-            settings[key] = value
-        elif isinstance(value, (tuple, list)) and all(isinstance(v, (int, float, str, bool)) for v in value):
-            settings[key] = list(value)
-    for name, child in module.named_children():
-        settings[f"child:{name}"] = _describe(child)
-    for name, buffer in module.named_buffers(recurse=False):
-        settings[f"buffer:{name}"] = hashlib.sha256(buffer.detach().cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
-    return settings
-
-
-def feature_signature(feature: nn.Module, **settings: object) -> str:
-    """A short hash of everything that determines the features: the module's parameters and ``settings``.
-
-    Two feature modules with the same class and settings (sample rate, n_fft, hop, n_mels, window
-    and filterbank buffers, ...) give the same signature; changing any of them changes it.
-    ``settings`` adds what happens before the module (target sample rate, duration, crop,
-    standardisation).
-    """
-    description = {"feature": _describe(feature), "settings": {k: settings[k] for k in sorted(settings)}}
-    text = json.dumps(description, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _file_key(path: Path) -> str:
@@ -133,12 +108,12 @@ class FeatureCache:
 
 def cached_features(
     paths: Sequence[str | os.PathLike],
-    feature: nn.Module,
+    front_end: FrontEnd | nn.Module,
     *,
-    sample_rate: int,
-    duration_s: float,
-    crop: str = "center",
-    standardize: bool = True,
+    sample_rate: int | None = None,
+    duration_s: float | None = None,
+    crop: str | None = None,
+    standardize: bool | None = None,
     cache: FeatureCache | str | os.PathLike | None = None,
     batch_size: int = 16,
     on_error: str = "skip",
@@ -156,12 +131,14 @@ def cached_features(
 
     Args:
         paths: audio files.
-        feature: the feature module (e.g. ``LogMelSpectrogram(sample_rate=sample_rate, ...)``); it is
-            put in ``eval()`` mode while it works and its mode is restored afterwards.
-        sample_rate: rate the files are resampled to, Hz (must match the feature module's).
-        duration_s: clip length, seconds.
-        crop: how to fix the length (``"center"`` or ``"start"``).
-        standardize: standardise each example.
+        front_end: a :class:`~course_lib.frontend.FrontEnd` (``recipe.front_end(duration_s)``), which
+            holds every setting below; or any feature module (e.g. ``LogMelSpectrogram(...)``, an
+            encoder), with ``sample_rate`` and ``duration_s`` passed too. A module is put in ``eval()``
+            mode while it works and its mode is restored afterwards.
+        sample_rate: with a module only: rate the files are resampled to, Hz (must match the module's).
+        duration_s: with a module only: clip length, seconds.
+        crop: with a module only: how to fix the length (``"center"``, the default, or ``"start"``).
+        standardize: with a module only: standardise each example (default ``True``).
         cache: a :class:`FeatureCache` or a folder for one; ``None`` keeps everything in memory.
         batch_size: clips per feature batch (one task for a thread). On a CPU, batches beyond
             8–16 clips of a few seconds make the FFTs *slower* (the data no longer fit the caches).
@@ -174,25 +151,51 @@ def cached_features(
         ``paths`` that were kept.
 
     Raises:
+        TypeError: a FrontEnd together with the settings it already holds, or a module without them.
         ValueError: the feature module's rate differs from ``sample_rate``; no file could be used;
             NaN or infinite features (the message names the files).
     """
-    module_rate = getattr(feature, "sample_rate", None)
-    if module_rate is not None and int(module_rate) != int(sample_rate):
-        raise ValueError(
-            f"the feature module expects {module_rate} Hz but the clips are resampled to {sample_rate} Hz; "
-            "pass the same rate to both."
-        )
-    if not isinstance(feature, nn.Module):
-        raise TypeError(f"feature must be an nn.Module (e.g. LogMelSpectrogram), got {type(feature).__name__}.")
+    if isinstance(front_end, FrontEnd):
+        given = [k for k, v in (("sample_rate", sample_rate), ("duration_s", duration_s), ("crop", crop),
+                                ("standardize", standardize)) if v is not None]
+        if given:
+            raise TypeError(
+                f"cached_features: the FrontEnd already holds {', '.join(given)}; pass it alone, or change it "
+                f"with front_end.replace({given[0]}=...)."
+            )
+        feature: nn.Module = front_end.extractor()
+        sample_rate, duration_s, crop = front_end.sample_rate, front_end.duration_s, front_end.crop
+        standardize = front_end.standardize
+        signature = front_end.signature()
+    else:
+        feature = front_end
+        if not isinstance(feature, nn.Module):
+            raise TypeError(
+                f"cached_features needs a FrontEnd (recipe.front_end(duration_s)) or a feature module, got {type(feature).__name__}."
+            )
+        if sample_rate is None or duration_s is None:
+            raise TypeError(
+                "cached_features with a feature module needs sample_rate= and duration_s=; or pass a FrontEnd "
+                "(recipe.front_end(duration_s)), which holds them."
+            )
+        crop = "center" if crop is None else crop
+        standardize = True if standardize is None else standardize
+        module_rate = getattr(feature, "sample_rate", None)
+        if module_rate is not None and int(module_rate) != int(sample_rate):
+            raise ValueError(
+                f"the feature module expects {module_rate} Hz but the clips are resampled to {sample_rate} Hz; "
+                "pass the same rate to both (or a FrontEnd, which holds one rate for both)."
+            )
+        signature = ""
     _check_clip_settings(on_error, crop)
     check_int(batch_size, "batch_size", minimum=1)
     workers = _check_workers(workers)
     if cache is not None and not isinstance(cache, FeatureCache):
         cache = FeatureCache(cache)
-    signature = feature_signature(
-        feature, sample_rate=int(sample_rate), duration_s=float(duration_s), crop=crop, standardize=bool(standardize)
-    )
+    if not signature:
+        signature = feature_signature(
+            feature, sample_rate=int(sample_rate), duration_s=float(duration_s), crop=crop, standardize=bool(standardize)
+        )
     results: dict[int, torch.Tensor] = {}
     todo: list[int] = []
     entries: dict[int, Path] = {}

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from ..audio_io import SUPPORTED_EXTENSIONS, save_audio
+from ..frontend import FrontEnd
 from .base import AudioFileDataset, DatasetError
 from .splits import stratified_split
 from .synthetic import SyntheticConfig, make_synthetic_dataset
@@ -147,7 +148,9 @@ class FolderDataset(AudioFileDataset):
     Args:
         root: the dataset folder.
         split: ``"train"``, ``"val"`` or ``"test"``.
-        sample_rate: Hz; duration_s: seconds; see :class:`AudioFileDataset` for the rest.
+        front_end: the :class:`~course_lib.frontend.FrontEnd` (``recipe.front_end(duration_s)``); or
+        sample_rate: Hz (default 16000); duration_s: seconds (default 1.0); crop; see
+            :class:`AudioFileDataset` for the rest.
         val_fraction, test_fraction, seed: of the split made when there are no split folders.
     """
 
@@ -156,9 +159,10 @@ class FolderDataset(AudioFileDataset):
         root: str | os.PathLike,
         split: str = "train",
         *,
-        sample_rate: int = 16000,
-        duration_s: float = 1.0,
-        crop: str = "center",
+        front_end: FrontEnd | None = None,
+        sample_rate: int | None = None,
+        duration_s: float | None = None,
+        crop: str | None = None,
         verify: str = "header",
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
@@ -166,7 +170,11 @@ class FolderDataset(AudioFileDataset):
     ) -> None:
         splits = scan_folder_dataset(root, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed)
         files, labels = splits.part(split)
-        super().__init__(files, labels, splits.class_names, sample_rate=sample_rate, duration_s=duration_s, crop=crop, verify=verify)
+        if front_end is None:
+            sample_rate = 16000 if sample_rate is None else sample_rate
+            duration_s = 1.0 if duration_s is None else duration_s
+        super().__init__(files, labels, splits.class_names, front_end=front_end, sample_rate=sample_rate,
+                         duration_s=duration_s, crop=crop, verify=verify)
         self.root = Path(root)
         self.split = split
         self.layout = splits.layout
