@@ -112,6 +112,16 @@ def test_stft_framing_refuses_stereo_and_nan():
 STEPS = ["decode", "mix-down", "crop-pad", "resample", "mel", "db", "standardise", "cache", "loader", "specaugment", "model"]
 
 
+def test_pipeline_diagram_shows_the_widths_of_masks_given_as_fractions():
+    from course_lib.recipe import RECOMMENDED
+
+    fig = diagrams.pipeline_diagram(RECOMMENDED.feature_extractor(), duration_s=1.0, batch_size=16, n_classes=9,
+                                    spec_augment=RECOMMENDED.augmentation(), model=build_model("simple_cnn", 9, 64))
+    labels = " ".join(texts(fig))
+    assert "≤ 8 bands" in labels and "≤ 10 frames" in labels  # 1/8 of 64 bands, 10 % of 101 frames
+    plt.close(fig)
+
+
 def test_pipeline_diagram_has_every_step_with_the_real_shapes():
     mel = LogMelSpectrogram(sample_rate=16000, n_fft=512, hop_length=160, n_mels=64)
     model = build_model("simple_cnn", 9, 64)

@@ -93,8 +93,11 @@ def pipeline_diagram(
         ("standardise", "per clip:\nmean 0,\nvariance 1", f"(1, {n_mels}, {frames})"),
     ]
     if spec_augment is not None:
-        masks = (f"masks ≤ {spec_augment.freq_mask_param} bands\nand ≤ {spec_augment.time_mask_param} frames"
-                 if hasattr(spec_augment, "freq_mask_param") else type(spec_augment).__name__)
+        if hasattr(spec_augment, "mask_widths"):  # widths in bins / frames, or shares of them
+            freq_width, time_width = spec_augment.mask_widths(n_mels, frames)
+            masks = f"masks ≤ {freq_width} bands\nand ≤ {time_width} frames"
+        else:
+            masks = type(spec_augment).__name__
         augment_text = masks + "\n(training only)"
     else:
         augment_text = "none on this page"
