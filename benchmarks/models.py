@@ -51,7 +51,7 @@ def main() -> None:
     features = compute_features(data.waveforms, RECOMMENDED.feature_extractor())
     prep_s = time.perf_counter() - start
     split = stratified_split(data.labels, val_fraction=0.15, test_fraction=0.15, seed=args.seed)
-    train = FeatureDataset(features[split.train], data.labels[split.train], transform=RECOMMENDED.augmentation(features.shape[-1]))
+    train = FeatureDataset(features[split.train], data.labels[split.train], transform=RECOMMENDED.augmentation())
     val = FeatureDataset(features[split.val], data.labels[split.val])
     test = FeatureDataset(features[split.test], data.labels[split.test])
     print(f"data: {len(data)} clips ({len(train)} train / {len(val)} val / {len(test)} test), features {tuple(features.shape)}, "
@@ -64,8 +64,7 @@ def main() -> None:
     config = RECOMMENDED.train_config(epochs=args.epochs, early_stopping_patience=6, progress=False, seed=args.seed)
     print(f"{'model':>14} {'params':>8} {'epochs':>6} {'train s':>8} {'acc':>6} {'macroF1':>8} {'ms/clip':>8}")
     for name in args.models.split(","):
-        seed_everything(args.seed)
-        model = build_model(name, len(data.class_names), features.shape[2], **COMPACT_MODELS[name])
+        model = build_model(name, len(data.class_names), features.shape[2], seed=args.seed, **COMPACT_MODELS[name])
         t0 = time.perf_counter()
         history = fit(model, train, val, config)
         train_s = time.perf_counter() - t0

@@ -144,9 +144,8 @@ def transfer_vs_scratch(n_seeds: int) -> dict | None:
         acc = evaluate(head, (embeddings[test], labels[test]), names).accuracy
         rows["transfer"].append({"seed": seed, "test_accuracy": round(acc, 4), "train_s": round(head_s, 2)})
 
-        seed_everything(seed)
-        model = build_model(recipe.model, len(names), recipe.n_mels)
-        train_set = FeatureDataset(features[train], labels[train], recipe.augmentation(features.shape[-1]))
+        model = build_model(recipe.model, len(names), recipe.n_mels, seed=seed)
+        train_set = FeatureDataset(features[train], labels[train], recipe.augmentation())
         t0 = time.perf_counter()
         fit(model, train_set, FeatureDataset(features[val], labels[val]), config)
         scratch_s = time.perf_counter() - t0
