@@ -1,15 +1,22 @@
-"""Chapter 6's runs with its own settings, and how the chapter reads its numbers and shows its code.
+"""Chapter 6's runs with its own settings, over several seeds, and how the chapter reads its numbers.
 
-Used by ``book/chapters/ch06_pitfalls.ipynb``; ``tests/test_experiments.py`` checks, at a fixed
-seed, that every fix does what the chapter says it does. The experiments themselves are in
+Used by ``book/chapters/ch06_pitfalls.ipynb``: every experiment runs once per seed of
+:data:`CHAPTER_SEEDS` (:func:`over_seeds`; the seed changes the initial weights, the batches and
+the augmentation, while the data and its split stay fixed unless the split is the lesson), and the
+page reports every arm as mean ± spread over the seeds (:class:`Spread`) and compares arms seed by
+seed (:func:`compare`). ``tests/test_experiments.py`` checks that every claim the chapter makes
+holds over the same seeds. The experiments themselves are in
 :mod:`course_lib.chapters.ch06_pitfalls`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,17 +25,28 @@ from ..data.esc50 import ESC50Dataset, esc50_config, write_esc50_layout
 from ..data.splits import make_imbalanced_indices
 from ..data.synthetic import CLASS_NAMES, SyntheticConfig, make_synthetic_dataset
 from ..features import compute_features
+from ..runs import RunResult
 from ..showcode import code_without_docstring
 from .ch06_pitfalls import run_imbalance, run_leakage, run_overfitting, run_statistics_leak
-from .ch06_tools import EXPERIMENT_RECIPE, RunResult
+from .ch06_tools import EXPERIMENT_RECIPE
 
 __all__ = [
+    "CHAPTER_SEEDS",
+    "over_seeds",
+    "Spread",
+    "spread_of",
+    "scores_over_seeds",
+    "Comparison",
+    "compare",
+    "plot_over_seeds",
     "PitfallPool",
     "make_pitfall_pool",
     "MINORITY_CLASSES",
     "overfitting_demo",
     "imbalance_demo",
     "leakage_layout_config",
+    "LeakageData",
+    "load_leakage_data",
     "leakage_demo",
     "statistics_demo",
     "percent",
@@ -81,17 +99,22 @@ def overfitting_demo(pool: PitfallPool, *, seed: int = 0) -> dict[str, RunResult
     )
 
 
-def imbalance_demo(pool: PitfallPool, *, seed: int = 0) -> tuple[dict[str, RunResult], dict[str, torch.Tensor]]:
+def imbalance_demo(
+    pool: PitfallPool, *, seed: int = 0, data_seed: int = 0
+) -> tuple[dict[str, RunResult], dict[str, torch.Tensor]]:
     """Chapter 6's imbalance runs: 30 clips of each majority class, 3 of each minority class (10:1).
 
     Test sets: ``"balanced"`` (10 clips of every class) and ``"imbalanced"`` (the same clips, but
-    only 1 of each minority class: the training set's 10:1 ratio).
+    only 1 of each minority class: the training set's 10:1 ratio). ``data_seed`` picks the three
+    minority clips kept (the same for every training ``seed``).
 
     Returns:
         ``(results, indices)`` with ``indices`` holding ``"train"``, ``"balanced"`` and ``"imbalanced"``.
     """
     first = pool.per_class(0, 30)
-    train = first[make_imbalanced_indices(pool.labels[first], minority_classes=MINORITY_CLASSES, n_majority=30, ratio=10, seed=seed)]
+    chosen = make_imbalanced_indices(pool.labels[first], minority_classes=MINORITY_CLASSES, n_majority=30, ratio=10,
+                                     seed=data_seed)
+    train = first[chosen]
     balanced = pool.per_class(30, 40)
     imbalanced = torch.cat([
         balanced[pool.labels[balanced] == c][: 1 if c in MINORITY_CLASSES else None] for c in range(len(pool.class_names))
@@ -112,28 +135,48 @@ def leakage_layout_config():
     )
 
 
-def leakage_demo(root, *, seed: int = 0) -> tuple[dict[str, RunResult], object]:
-    """Chapter 6's leakage runs on a synthetic ESC-50 layout written to ``root`` (10 sources per class, up to 3 takes).
+@dataclass
+class LeakageData:
+    """Chapter 6's synthetic ESC-50 layout, read once and turned into features.
 
-    The grouped split tests on official fold 1; the leaky split tests on as many random clips.
-
-    Returns:
-        ``(results, dataset)`` with the :class:`~course_lib.datasets.ESC50Dataset` read from ``root``.
+    Attributes:
+        dataset: the :class:`~course_lib.data.esc50.ESC50Dataset` read from the layout.
+        features: ``(N, 1, n_mels, frames)`` standardised log-mel (``EXPERIMENT_RECIPE``).
+        labels: ``(N,)``.
+        groups: ``(N,)`` source recording (``src_file``) of every clip.
+        folds: ``(N,)`` official fold of every clip.
     """
-    from pathlib import Path
 
+    dataset: ESC50Dataset
+    features: torch.Tensor
+    labels: torch.Tensor
+    groups: list[object]
+    folds: list[int]
+
+
+def load_leakage_data(root: str | Path, *, data_seed: int = 0) -> LeakageData:
+    """Write chapter 6's synthetic ESC-50 layout to ``root`` (10 sources per class, up to 3 takes;
+    kept if already there) and compute its features once, for every seed of :func:`leakage_demo`."""
     root = Path(root)
     if not (root / "meta" / "esc50.csv").exists():
-        write_esc50_layout(root, sources_per_class=10, max_takes=3, config=leakage_layout_config(), seed=seed)
+        write_esc50_layout(root, sources_per_class=10, max_takes=3, config=leakage_layout_config(), seed=data_seed)
     dataset = ESC50Dataset(root, sample_rate=EXPERIMENT_RECIPE.sample_rate, duration_s=1.0)
     features, kept = dataset.to_features(EXPERIMENT_RECIPE.feature_extractor())
-    groups = [dataset.groups[i] for i in kept]
-    folds = [dataset.folds[i] for i in kept]
-    results = run_leakage(
-        features.features, features.labels, groups, folds=folds, test_fold=1, n_classes=len(dataset.class_names),
-        epochs=15, seed=seed,
+    return LeakageData(dataset, features.features, features.labels, [dataset.groups[i] for i in kept],
+                       [dataset.folds[i] for i in kept])
+
+
+def leakage_demo(data: LeakageData, *, seed: int = 0) -> dict[str, RunResult]:
+    """Chapter 6's leakage runs on :func:`load_leakage_data`'s clips.
+
+    The grouped split tests on official fold 1 (the same for every seed); the leaky split tests on
+    as many random clips, drawn with ``seed`` (the split is this lesson's subject, so it changes
+    with the seed together with the initial weights and the batches).
+    """
+    return run_leakage(
+        data.features, data.labels, data.groups, folds=data.folds, test_fold=1,
+        n_classes=len(data.dataset.class_names), epochs=15, seed=seed,
     )
-    return results, dataset
 
 
 def statistics_demo(pool: PitfallPool, *, test_gain_db: float = -12.0, seed: int = 0) -> dict:
@@ -188,3 +231,155 @@ def sampling_error(fraction: float, n: int) -> float:
 
 
 
+
+
+# --------------------------------------------------------------------------------------------
+# Several seeds: mean, spread, and comparisons seed by seed
+
+#: The seeds every chapter-6 experiment runs with (initial weights, batches, augmentation).
+CHAPTER_SEEDS: tuple[int, ...] = (0, 1, 2)
+
+
+def over_seeds(demo: Callable[..., Any], *args: Any, seeds: Sequence[int] = CHAPTER_SEEDS, **kwargs: Any) -> dict[int, Any]:
+    """``{seed: demo(*args, seed=seed, **kwargs)}`` for every seed, in order (the data stays the same)."""
+    seeds = [int(s) for s in seeds]
+    if len(seeds) < 1 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct and at least one, got {seeds}.")
+    return {seed: demo(*args, seed=seed, **kwargs) for seed in seeds}
+
+
+@dataclass(frozen=True)
+class Spread:
+    """One score measured once per seed.
+
+    Attributes:
+        values: the score of every seed, in the order of the seeds (fractions for accuracies).
+
+    ``mean``, ``std`` (sample standard deviation over the seeds, ``ddof=1``; 0 for one seed),
+    ``low`` and ``high`` (the smallest and largest seed).
+    """
+
+    values: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else 0.0
+
+    @property
+    def low(self) -> float:
+        return float(min(self.values))
+
+    @property
+    def high(self) -> float:
+        return float(max(self.values))
+
+    def text(self, *, scale: float = 100.0, decimals: int = 1, unit: str = " %") -> str:
+        """``"mean ± std unit"`` (``percent`` rounding; ``scale=100`` turns fractions into percent)."""
+        mean = percent(self.mean * scale / 100, decimals)
+        std = percent(self.std * scale / 100, decimals)
+        return f"{mean:.{decimals}f} ± {std:.{decimals}f}{unit}"
+
+
+def spread_of(values: Sequence[float]) -> Spread:
+    """A :class:`Spread` of finite values (one per seed)."""
+    values = tuple(float(v) for v in values)
+    if not values or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"spread_of needs at least one finite value per seed, got {values}.")
+    return Spread(values)
+
+
+def scores_over_seeds(runs: Mapping[int, Mapping[str, RunResult]], key: str) -> dict[str, Spread]:
+    """``{arm: Spread}`` of ``RunResult.scores[key]`` over the seeds of :func:`over_seeds`."""
+    if not runs:
+        raise ValueError("runs is empty: pass {seed: {arm: RunResult}} from over_seeds.")
+    arms = list(next(iter(runs.values())))
+    return {arm: spread_of([by_arm[arm].scores[key] for by_arm in runs.values()]) for arm in arms}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Arm ``a`` minus arm ``b``, seed by seed (both arms of one seed share weights and batches).
+
+    Attributes:
+        differences: ``a - b`` for every seed (fractions for accuracies).
+    """
+
+    differences: tuple[float, ...]
+
+    @property
+    def higher(self) -> int:
+        """Seeds on which ``a`` is higher."""
+        return sum(d > 1e-9 for d in self.differences)
+
+    @property
+    def lower(self) -> int:
+        """Seeds on which ``a`` is lower."""
+        return sum(d < -1e-9 for d in self.differences)
+
+    @property
+    def consistent(self) -> bool:
+        """``a`` is higher on every seed, or lower on every seed."""
+        n = len(self.differences)
+        return self.higher == n or self.lower == n
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.differences))
+
+    def text(self, *, higher: str = "higher", lower: str = "lower", scale: float = 100.0, unit: str = "points") -> str:
+        """What the seeds support, in words: the same sign on every seed (with the smallest and largest
+        difference), or how the seeds split (with the mean difference).
+
+        >>> compare(spread_of([0.8, 0.7, 0.95]), spread_of([0.7, 0.6, 0.8])).text()
+        'higher on all 3 seeds (by 10.0 to 15.0 points)'
+        >>> compare(spread_of([0.8, 0.6, 0.7]), spread_of([0.7, 0.7, 0.7])).text()
+        'higher on 1 of 3 seeds, lower on 1, equal on 1: not the same on every seed (mean difference 0.0 points)'
+        """
+        n = len(self.differences)
+
+        def points(value: float) -> str:
+            return f"{percent(value * scale / 100, 1):.1f}"
+
+        if self.consistent:
+            word = higher if self.higher == n else lower
+            small, large = sorted((min(abs(d) for d in self.differences), max(abs(d) for d in self.differences)))
+            size = points(small) if points(small) == points(large) else f"{points(small)} to {points(large)}"
+            return f"{word} on all {n} seeds (by {size} {unit})"
+        parts = [f"{higher} on {self.higher} of {n} seeds"]
+        if self.lower:
+            parts.append(f"{lower} on {self.lower}")
+        equal = n - self.higher - self.lower
+        if equal:
+            parts.append(f"equal on {equal}")
+        mean = points(self.mean)
+        mean = mean if mean.startswith("-") or mean == "0.0" else "+" + mean
+        return ", ".join(parts) + f": not the same on every seed (mean difference {mean} {unit})"
+
+
+def compare(a: Spread, b: Spread) -> Comparison:
+    """Arm ``a`` against arm ``b``, seed by seed (the two spreads must come from the same seeds)."""
+    if len(a.values) != len(b.values):
+        raise ValueError(f"compare needs one value per seed on both sides, got {len(a.values)} and {len(b.values)}.")
+    return Comparison(tuple(x - y for x, y in zip(a.values, b.values, strict=True)))
+
+
+def plot_over_seeds(ax, spreads: Mapping[str, Spread], *, ylabel: str, scale: float = 100.0, colours=None,
+                    offset: float = 0.0, width: float = 0.6, label: str | None = None) -> None:
+    """Bars at the mean over seeds, a black line for ± one std, and every seed's value as a dot.
+
+    ``spreads``: ``{x label: Spread}``, drawn at x = 0, 1, 2… (shifted by ``offset`` for grouped bars).
+    """
+    x = np.arange(len(spreads)) + offset
+    means = [scale * s.mean for s in spreads.values()]
+    stds = [scale * s.std for s in spreads.values()]
+    ax.bar(x, means, width, color=colours, alpha=0.75, label=label, zorder=1)
+    ax.errorbar(x, means, yerr=stds, fmt="none", ecolor="black", capsize=4, linewidth=1.2, zorder=3)
+    for xi, s in zip(x, spreads.values(), strict=True):
+        n = len(s.values)
+        jitter = np.linspace(-width / 4, width / 4, n) if n > 1 else np.zeros(1)
+        ax.scatter(xi + jitter, [scale * v for v in s.values], s=18, color="black", zorder=4)
+    ax.set_ylabel(ylabel)

@@ -1,7 +1,8 @@
 """The pitfalls of chapter 6, as experiments that measure them (and the fixes that remove them).
 
-Used by chapter 6 (``book/chapters/ch06_pitfalls.ipynb``); ``tests/test_experiments.py``
-checks, at a fixed seed, that every fix does what the chapter says it does.
+Used by chapter 6 (``book/chapters/ch06_pitfalls.ipynb``), which runs every experiment over several
+seeds (:mod:`course_lib.chapters.ch06_demos`); ``tests/test_experiments.py`` checks, over the
+chapter's seeds, that every fix does what the chapter says it does.
 
 The seed chapter answered "overfitting" and "class imbalance" with dictionaries of advice. Here each
 pitfall is a function that trains real models on the same data with and without the fix and
@@ -20,9 +21,11 @@ returns the numbers:
   standardisation of a silent clip (NaN), and normalisation statistics
   (:func:`course_lib.features.band_statistics`) taken from the test set.
 
-Every experiment is deterministic for its ``seed`` and small enough to run in seconds on a laptop
-CPU: the models are the course's own (:func:`course_lib.models.build_model`) with narrow layers,
-trained with :func:`course_lib.training.fit`.
+Every experiment is deterministic for its ``seed`` (the initial weights, the batches, the
+augmentation) and small enough to run in seconds on a laptop CPU: every arm is one
+:func:`course_lib.runs.train_and_evaluate` call (seed → build → fit → predict → metrics) of the
+course's own CNN with narrow layers, and returns its :class:`course_lib.runs.RunResult` with the
+arm's scores in ``RunResult.scores``.
 
 The chapter's own settings and demo runs are in :mod:`course_lib.chapters.ch06_demos`; its
 recipe, model and measuring tools in :mod:`course_lib.chapters.ch06_tools`.
@@ -35,21 +38,22 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch import nn
+from torch.utils.data import Dataset
 
 from ..data.loader import FeatureDataset
 from ..data.splits import Split, group_overlap, grouped_split, stratified_split
+from ..evaluation import evaluate
 from ..features import apply_band_statistics, band_statistics
 from ..recipe import Recipe
-from ..training import TrainConfig, fit, make_weighted_sampler
+from ..runs import RunResult, train_and_evaluate
+from ..train import TrainConfig, make_weighted_sampler
 from .ch06_tools import (
+    EXPERIMENT_MODEL,
     EXPERIMENT_RECIPE,
+    SMALL_CHANNELS,
     AugmentedViews,
-    RunResult,
     augmented_views,
-    classification_scores,
-    experiment_model,
-    predict_labels,
+    scores_from_metrics,
 )
 
 __all__ = [
@@ -61,12 +65,38 @@ __all__ = [
 ]
 
 
+def _class_names(n_classes: int) -> list[str]:
+    return [f"class {c}" for c in range(n_classes)]
+
+
+def _train_arm(
+    train_data: Dataset,
+    val_data: Dataset | None,
+    test_data: tuple[torch.Tensor, torch.Tensor] | None,
+    config: TrainConfig,
+    *,
+    n_classes: int,
+    n_mels: int,
+    dropout: float,
+    seed: int,
+    sampler: torch.utils.data.Sampler | None = None,
+    evaluate_val: bool = False,
+) -> RunResult:
+    """One arm of an experiment: :func:`course_lib.runs.train_and_evaluate` of the chapter's CNN."""
+    return train_and_evaluate(
+        EXPERIMENT_MODEL, train_data, val_data, test_data, config, class_names=_class_names(n_classes), n_mels=n_mels,
+        model_kwargs={"channels": SMALL_CHANNELS, "dropout": dropout}, seed=seed, sampler=sampler,
+        evaluate_val=evaluate_val, batch_size=256,
+    )
+
+
+def _accuracy(run: RunResult, features: torch.Tensor, labels: torch.Tensor) -> float:
+    n_classes = len(run.val.class_names if run.val is not None else run.test.class_names)
+    return evaluate(run.model, (features, torch.as_tensor(labels).long()), _class_names(n_classes), batch_size=256).accuracy
+
+
 # --------------------------------------------------------------------------------------------
 # Overfitting
-
-
-def _eval_accuracy(model: nn.Module, features: torch.Tensor, labels: torch.Tensor) -> float:
-    return float((predict_labels(model, features) == labels).float().mean())
 
 
 def run_overfitting(
@@ -112,15 +142,15 @@ def run_overfitting(
         seed: seeds the weights, the shuffling and the augmentation.
 
     Returns:
-        ``{arm: RunResult}`` with scores ``train_accuracy``, ``val_accuracy``, ``gap`` (train − val,
-        fractions), ``best_epoch``, ``epochs_run`` and ``n_val`` (validation clips).
+        ``{arm: RunResult}`` (``RunResult.val``: the validation predictions and metrics) with
+        ``scores`` ``train_accuracy``, ``val_accuracy``, ``gap`` (train − val, fractions),
+        ``best_epoch``, ``epochs_run`` and ``n_val`` (validation clips).
     """
     if sample_rate != recipe.sample_rate:
         raise ValueError(f"sample_rate={sample_rate} Hz but recipe.sample_rate={recipe.sample_rate} Hz; resample the clips first.")
     feature = recipe.feature_extractor()
     views = augmented_views(train_waveforms, feature, sample_rate=sample_rate, n_views=n_views, seed=seed)
     clean = views[0]
-    n_frames = clean.shape[-1]
     base = dict(epochs=epochs, batch_size=batch_size, progress=False, seed=seed, label_smoothing=0.0)
     arms = {
         "no regularisation": (
@@ -132,24 +162,23 @@ def run_overfitting(
             recipe.train_config(**base, early_stopping_patience=None, restore_best=False),
         ),
         "+ augmentation + early stopping": (
-            AugmentedViews(views, train_labels, transform=recipe.augmentation(n_frames)), 0.3,
+            AugmentedViews(views, train_labels, transform=recipe.augmentation()), 0.3,
             recipe.train_config(**base, early_stopping_patience=max(3, epochs // 4), restore_best=True),
         ),
     }
     val_set = FeatureDataset(val_features, val_labels)
     results: dict[str, RunResult] = {}
     for name, (train_set, dropout, config) in arms.items():
-        model = experiment_model(n_classes, recipe.n_mels, dropout=dropout, seed=seed)
-        history = fit(model, train_set, val_set, config)
-        train_acc = _eval_accuracy(model, clean, train_labels)
-        val_acc = _eval_accuracy(model, val_features, val_labels)
-        results[name] = RunResult(
-            name, history,
-            {"train_accuracy": train_acc, "val_accuracy": val_acc, "gap": train_acc - val_acc,
-             "best_epoch": float(history.best_epoch or 0), "epochs_run": float(history.epochs_run),
-             "n_val": float(len(val_labels))},
-            model=model,
-        )
+        run = _train_arm(train_set, val_set, None, config, n_classes=n_classes, n_mels=recipe.n_mels, dropout=dropout,
+                         seed=seed, evaluate_val=True)
+        train_acc = _accuracy(run, clean, train_labels)
+        val_acc = run.val.accuracy
+        run.scores.update({
+            "train_accuracy": train_acc, "val_accuracy": val_acc, "gap": train_acc - val_acc,
+            "best_epoch": float(run.history.best_epoch or 0), "epochs_run": float(run.history.epochs_run),
+            "n_val": float(len(val_labels)),
+        })
+        results[name] = run
     return results
 
 
@@ -178,8 +207,8 @@ def run_imbalance(
 
     * ``"no correction"``: plain cross-entropy, shuffled batches;
     * ``"class-weighted loss"``: ``TrainConfig(class_weights="balanced")`` — each class's loss
-      weighted by ``N / (n_classes * count)`` (:func:`~course_lib.training.compute_class_weights`);
-    * ``"weighted sampler"``: batches drawn with :func:`~course_lib.training.make_weighted_sampler`,
+      weighted by ``N / (n_classes * count)`` (:func:`~course_lib.train.compute_class_weights`);
+    * ``"weighted sampler"``: batches drawn with :func:`~course_lib.train.make_weighted_sampler`,
       so every class is seen about equally often (rare clips repeat).
 
     No validation set and no early stopping: every arm trains ``epochs`` epochs, so only the
@@ -190,7 +219,7 @@ def run_imbalance(
         labels: ``(N,)``.
         train_indices: the imbalanced training subset (:func:`make_imbalanced_indices`).
         test_sets: name → indices of each test set (e.g. a balanced one and one with the training
-            set's imbalance).
+            set's imbalance); ``RunResult.test`` holds the first one's predictions and metrics.
         n_classes: number of classes.
         minority_classes: the rare classes (their mean recall is reported as ``minority_recall``).
         strategies: which of the three to run.
@@ -200,7 +229,7 @@ def run_imbalance(
         seed: seeds weights and batches.
 
     Returns:
-        ``{strategy: RunResult}``; ``scores`` has ``"{test}/accuracy"``, ``"{test}/balanced_accuracy"``,
+        ``{strategy: RunResult}``; ``RunResult.scores`` has ``"{test}/accuracy"``, ``"{test}/balanced_accuracy"``,
         ``"{test}/macro_f1"`` and ``"{test}/minority_recall"`` for each test set, and ``extra``
         has ``"{test}/per_class_recall"`` arrays.
     """
@@ -217,24 +246,25 @@ def run_imbalance(
     base = dict(epochs=epochs, batch_size=batch_size, progress=False, seed=seed, early_stopping_patience=None, restore_best=False)
     train_set = FeatureDataset(features[train_indices], labels[train_indices])
     minority = list(minority_classes)
+    tests = {name: torch.as_tensor(idx).long() for name, idx in test_sets.items()}
+    first = next(iter(tests.values()), None)
     results: dict[str, RunResult] = {}
     for name in strategies:
         sampler = None
         cfg = dataclasses.replace(config, **base, class_weights="balanced" if name == "class-weighted loss" else None)
         if name == "weighted sampler":
             sampler = make_weighted_sampler(train_set.labels, n_classes=n_classes, seed=seed)
-        model = experiment_model(n_classes, features.shape[2], dropout=0.3, seed=seed)
-        history = fit(model, train_set, None, cfg, sampler=sampler)
-        scores: dict[str, float] = {}
-        extra: dict = {}
-        for test_name, idx in test_sets.items():
-            idx = torch.as_tensor(idx).long()
-            s = classification_scores(labels[idx], predict_labels(model, features[idx]), n_classes)
+        run = _train_arm(train_set, None, None if first is None else (features[first], labels[first]), cfg,
+                         n_classes=n_classes, n_mels=features.shape[2], dropout=0.3, seed=seed, sampler=sampler)
+        for k, (test_name, idx) in enumerate(tests.items()):
+            result = run.test if k == 0 else evaluate(run.model, (features[idx], labels[idx]), _class_names(n_classes),
+                                                      batch_size=256)
+            s = scores_from_metrics(result.metrics)
             for key in ("accuracy", "balanced_accuracy", "macro_f1"):
-                scores[f"{test_name}/{key}"] = s[key]
-            scores[f"{test_name}/minority_recall"] = float(np.nanmean(s["per_class_recall"][minority]))
-            extra[f"{test_name}/per_class_recall"] = s["per_class_recall"]
-        results[name] = RunResult(name, history, scores, extra, model)
+                run.scores[f"{test_name}/{key}"] = s[key]
+            run.scores[f"{test_name}/minority_recall"] = float(np.nanmean(s["per_class_recall"][minority]))
+            run.extra[f"{test_name}/per_class_recall"] = s["per_class_recall"]
+        results[name] = run
     return results
 
 
@@ -279,8 +309,9 @@ def run_leakage(
         epochs, batch_size, config, seed: training settings (no validation, no early stopping).
 
     Returns:
-        ``{split: RunResult}`` with scores ``test_accuracy``, ``macro_f1``, ``overlap`` (share of
-        test clips whose source is in training) and ``n_test``; ``extra["split"]`` holds the indices.
+        ``{split: RunResult}`` (``RunResult.test``: the test predictions and metrics) with
+        ``scores`` ``test_accuracy``, ``macro_f1``, ``overlap`` (share of test clips whose source
+        is in training) and ``n_test``; ``extra["split"]`` holds the :class:`Split`.
     """
     groups = list(groups)
     labels = torch.as_tensor(labels).long()
@@ -307,15 +338,14 @@ def run_leakage(
     }
     results: dict[str, RunResult] = {}
     for name, split in splits.items():
-        model = experiment_model(n_classes, features.shape[2], dropout=0.3, seed=seed)
-        history = fit(model, FeatureDataset(features[split.train], labels[split.train]), None, cfg)
-        s = classification_scores(labels[split.test], predict_labels(model, features[split.test]), n_classes)
+        run = _train_arm(FeatureDataset(features[split.train], labels[split.train]), None,
+                         (features[split.test], labels[split.test]), cfg, n_classes=n_classes,
+                         n_mels=features.shape[2], dropout=0.3, seed=seed)
         overlap = group_overlap([groups[i] for i in split.train.tolist()], [groups[i] for i in split.test.tolist()])
-        results[name] = RunResult(
-            name, history,
-            {"test_accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "overlap": overlap, "n_test": float(len(split.test))},
-            {"split": split}, model,
-        )
+        run.scores.update({"test_accuracy": run.test.accuracy, "macro_f1": run.test.macro_f1, "overlap": overlap,
+                           "n_test": float(len(split.test))})
+        run.extra["split"] = split
+        results[name] = run
     return results
 
 
@@ -365,9 +395,10 @@ def run_statistics_leak(
 
     Returns:
         ``{"stats": {name: (mean, std)}, "max_mean_diff_db": {name: float}, "max_std_diff_db":
-        {name: float}, "test_accuracy": {name: float}, "history": History, "model": nn.Module}``
-        where ``name`` is ``"train only"``, ``"train + test"``, ``"test only"``, and the differences
-        are measured against ``"train only"`` (dB, largest over the mel bands).
+        {name: float}, "test_accuracy": {name: float}, "run": RunResult}`` (the one trained model;
+        ``run.test``: the test set with training statistics) where ``name`` is ``"train only"``,
+        ``"train + test"``, ``"test only"``, and the differences are measured against
+        ``"train only"`` (dB, largest over the mel bands).
     """
     if config is None:
         config = EXPERIMENT_RECIPE.train_config(label_smoothing=0.0)
@@ -378,17 +409,18 @@ def run_statistics_leak(
         "train + test": band_statistics(torch.cat([train_features, test_features])),
         "test only": band_statistics(test_features),
     }
-    model = experiment_model(n_classes, train_features.shape[2], dropout=0.3, seed=seed)
     train_norm = apply_band_statistics(train_features, stats["train only"])
-    history = fit(model, FeatureDataset(train_norm, train_labels), None, cfg)
-    accuracy = {name: _eval_accuracy(model, apply_band_statistics(test_features, st), torch.as_tensor(test_labels)) for name, st in stats.items()}
+    test_labels = torch.as_tensor(test_labels).long()
+    run = _train_arm(FeatureDataset(train_norm, train_labels), None,
+                     (apply_band_statistics(test_features, stats["train only"]), test_labels), cfg,
+                     n_classes=n_classes, n_mels=train_features.shape[2], dropout=0.3, seed=seed)
+    accuracy = {name: _accuracy(run, apply_band_statistics(test_features, st), test_labels) for name, st in stats.items()}
     ref_mean, ref_std = stats["train only"]
     return {
         "stats": stats,
         "max_mean_diff_db": {name: float((m - ref_mean).abs().max()) for name, (m, _) in stats.items()},
         "max_std_diff_db": {name: float((s - ref_std).abs().max()) for name, (_, s) in stats.items()},
         "test_accuracy": accuracy,
-        "history": history,
-        "model": model,
+        "run": run,
     }
 

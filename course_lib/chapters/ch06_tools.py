@@ -1,16 +1,17 @@
-"""Chapter 6's tools: its recipe and model, predicted labels and scores, augmented training views.
+"""Chapter 6's tools: its recipe and model, per-class scores, augmented training views.
 
-Used by :mod:`course_lib.chapters.ch06_pitfalls`: every experiment trains :func:`experiment_model`
-with :data:`EXPERIMENT_RECIPE` and returns one :class:`RunResult` per arm. The other names are
-reusable pieces that belong lower in the library once their modules' owners take them:
-:func:`predict_labels` and :func:`classification_scores` next to :mod:`course_lib.evaluation`,
+Used by :mod:`course_lib.chapters.ch06_pitfalls`: every experiment trains the ``simple_cnn`` of
+:data:`EXPERIMENT_MODEL` with :data:`EXPERIMENT_RECIPE` through
+:func:`course_lib.runs.train_and_evaluate`, and returns one :class:`course_lib.runs.RunResult` per
+arm. The other names are reusable pieces that belong lower in the library once their modules'
+owners take them: :func:`classification_scores` next to :mod:`course_lib.evaluation`,
 :class:`AugmentedViews` and :func:`augmented_views` next to :mod:`course_lib.augment`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,19 +20,18 @@ from torch.utils.data import Dataset
 
 from .._checks import check_int
 from ..augment import WaveformAugment
-from ..evaluation import classification_metrics, predict
+from ..evaluation import classification_metrics
 from ..features import compute_features
 from ..models import build_model
 from ..recipe import RECOMMENDED, Recipe
-from ..training import History
 
 __all__ = [
     "EXPERIMENT_RECIPE",
+    "EXPERIMENT_MODEL",
     "SMALL_CHANNELS",
     "experiment_model",
-    "RunResult",
-    "predict_labels",
     "classification_scores",
+    "scores_from_metrics",
     "AugmentedViews",
     "augmented_views",
 ]
@@ -43,65 +43,47 @@ EXPERIMENT_RECIPE: Recipe = RECOMMENDED.replace(n_mels=32, hop_s=0.02)
 #: Channel widths of the experiments' CNN (the course's SimpleAudioClassifier, narrow).
 SMALL_CHANNELS: tuple[int, ...] = (8, 16, 32, 64)
 
+#: The registered model every pitfall experiment trains (a name for :func:`course_lib.runs.train_and_evaluate`).
+EXPERIMENT_MODEL = "simple_cnn"
+
 
 def experiment_model(n_classes: int, n_mels: int, *, dropout: float = 0.0, seed: int = 0) -> nn.Module:
     """The CNN every pitfall experiment trains: ``simple_cnn`` with :data:`SMALL_CHANNELS`.
 
-    Weights are initialised from ``seed`` so that two arms of an experiment start from the same
-    model and differ only in what the experiment changes.
+    Weights are initialised from ``seed`` (:func:`course_lib.models.build_model`), so two arms of
+    an experiment start from the same model and differ only in what the experiment changes; the
+    experiments build it by name through :func:`course_lib.runs.train_and_evaluate`, with the same
+    arguments.
 
     Shape: ``(batch, 1, n_mels, frames)`` → ``(batch, n_classes)`` logits.
     """
-    torch.manual_seed(seed)
-    return build_model("simple_cnn", n_classes=n_classes, n_mels=n_mels, channels=SMALL_CHANNELS, dropout=dropout)
+    return build_model(EXPERIMENT_MODEL, n_classes, n_mels, seed=seed, channels=SMALL_CHANNELS, dropout=dropout)
 
 
-@dataclass
-class RunResult:
-    """One trained arm of an experiment.
-
-    Attributes:
-        name: the arm (e.g. ``"no regularisation"``).
-        history: the :class:`~course_lib.training.History` of :func:`~course_lib.training.fit`.
-        scores: named scores (fractions), e.g. ``train_accuracy``, ``val_accuracy``, ``gap``.
-        extra: anything else the experiment measured (per-class recall, ...).
-        model: the trained model (eval mode).
-    """
-
-    name: str
-    history: History
-    scores: dict[str, float]
-    extra: dict = field(default_factory=dict)
-    model: nn.Module | None = None
-
-
-
-def predict_labels(model: nn.Module, features: torch.Tensor) -> torch.Tensor:
-    """Predicted class of each example (:func:`course_lib.evaluation.predict`): ``(N, 1, n_mels, frames)`` → ``(N,)``."""
-    if not isinstance(features, torch.Tensor) or features.ndim != 4:
-        raise ValueError(f"features must be (N, 1, n_mels, frames), got {getattr(features, 'shape', type(features))}.")
-    return torch.as_tensor(predict(model, features, batch_size=256).predictions)
-
-
-def classification_scores(y_true: Sequence[int] | torch.Tensor, y_pred: Sequence[int] | torch.Tensor, n_classes: int) -> dict:
-    """The scores chapter 6 tabulates, from :func:`course_lib.evaluation.classification_metrics` (scikit-learn).
+def scores_from_metrics(metrics: Mapping[str, Any]) -> dict:
+    """The scores chapter 6 tabulates, read from :func:`course_lib.evaluation.classification_metrics`.
 
     Returns:
         ``{"accuracy": float, "balanced_accuracy": float, "macro_f1": float,
-        "per_class_recall": np.ndarray (n_classes,)}``, fractions; a class absent from ``y_true``
-        gets recall NaN (there is nothing to recall).
+        "per_class_recall": np.ndarray (n_classes,)}``, fractions; a class absent from the scored
+        labels gets recall NaN (there is nothing to recall).
     """
-    y_true = np.asarray(torch.as_tensor(y_true).cpu())
-    y_pred = np.asarray(torch.as_tensor(y_pred).cpu())
-    metrics = classification_metrics(y_true, y_pred, n_classes=n_classes)
     per_class = list(metrics["per_class"].values())
     recall = np.array([c["recall"] if c["support"] > 0 else np.nan for c in per_class], dtype=float)
     return {
-        "accuracy": metrics["accuracy"],
-        "balanced_accuracy": metrics["balanced_accuracy"],
-        "macro_f1": metrics["macro_f1"],
+        "accuracy": float(metrics["accuracy"]),
+        "balanced_accuracy": float(metrics["balanced_accuracy"]),
+        "macro_f1": float(metrics["macro_f1"]),
         "per_class_recall": recall,
     }
+
+
+def classification_scores(y_true: Sequence[int] | torch.Tensor, y_pred: Sequence[int] | torch.Tensor, n_classes: int) -> dict:
+    """:func:`scores_from_metrics` of labels and predictions (scikit-learn, through
+    :func:`course_lib.evaluation.classification_metrics`)."""
+    y_true = np.asarray(torch.as_tensor(y_true).cpu())
+    y_pred = np.asarray(torch.as_tensor(y_pred).cpu())
+    return scores_from_metrics(classification_metrics(y_true, y_pred, n_classes=n_classes))
 
 
 
@@ -119,7 +101,7 @@ class AugmentedViews(Dataset):
         transform: applied after the view is drawn (e.g. :class:`~course_lib.augment.SpecAugment`).
 
     ``dataset[i]`` is ``(transform(views[v, i]), labels[i])`` with ``v`` drawn from PyTorch's global
-    random state (seeded by :func:`~course_lib.training.fit`). Introduced in chapter 6.
+    random state (seeded by :func:`~course_lib.train.fit`). Introduced in chapter 6.
     """
 
     def __init__(self, views: torch.Tensor, labels: torch.Tensor, transform=None) -> None:
@@ -157,7 +139,7 @@ def augmented_views(
 
     Each augmented view runs :class:`~course_lib.augment.WaveformAugment` (random time shift of up to
     ``max_shift_s`` seconds, white noise at an SNR drawn from ``snr_db`` dB; each with probability
-    0.8) on the waveforms, then :func:`~course_lib.pipeline.compute_features` (standardised log-mel).
+    0.8) on the waveforms, then :func:`~course_lib.features.compute_features` (standardised log-mel).
 
     Args:
         waveforms: ``(N, 1, samples)``.
