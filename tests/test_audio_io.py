@@ -10,7 +10,6 @@ import soundfile as sf
 import torch
 import torchaudio
 
-from course_lib import audio_io
 from course_lib.audio_io import (
     AudioFileError,
     audio_info,
@@ -118,7 +117,7 @@ def test_resampler_kernel_is_cached_per_rate_pair_and_cpu_resampling_builds_none
         built.append((args, kwargs))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(audio_io.torchaudio.transforms, "Resample", counting)
+    monkeypatch.setattr(torchaudio.transforms, "Resample", counting)
     clips = [torch.randn(1, 4410) for _ in range(20)]
     for clip in clips:
         resample(clip, 44100, 22050)
