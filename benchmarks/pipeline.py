@@ -176,7 +176,7 @@ def main() -> None:
             real = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in measured.items()}
             real.update(_ratios(measured), audio_s=round(seconds, 1), formats=formats)
         elif sonicpi.real_audio_required():
-            raise SystemExit(f"{sonicpi.REQUIRE_ENV}=1 but the recording library is missing: {sonicpi._missing_message()}")
+            raise SystemExit(f"{sonicpi.REQUIRE_ENV}=1 but the recording library is missing: {sonicpi.library._missing_message()}")
         else:
             print(f"\nReal recordings: not measured ({sonicpi.PACKAGE} is not installed; run `npm ci`).")
 

@@ -42,8 +42,6 @@ module                                what it holds (chapter)
 ``course_lib.inference``              class probabilities for new audio files (—)
 ``course_lib.transfer_clips``         clips of the transfer experiments, encoded once (—)
 ``course_lib.runs``                   one run: seed → build → fit → predict → metrics (—)
-``course_lib.sonicpi_labels``         the Sonic Pi label table (—)
-``course_lib.sonicpi_task``           the Sonic Pi windows, their cache and the grouped split (—)
 ``course_lib.grading``                the instructor's isolated grader: ``python -m course_lib.grading`` (—)
 ====================================  ====================================================================
 

@@ -18,7 +18,7 @@ def _library() -> Path:
     if sonicpi.is_available():
         return sonicpi.library_dir()
     if sonicpi.real_audio_required():
-        pytest.fail(f"{sonicpi.REQUIRE_ENV}=1 but the recordings are missing: {sonicpi._missing_message()}")
+        pytest.fail(f"{sonicpi.REQUIRE_ENV}=1 but the recordings are missing: {sonicpi.library._missing_message()}")
     pytest.skip("the recording library is not installed (run `npm ci`)")
 
 
@@ -35,12 +35,12 @@ def test_ci_build_uses_the_real_recordings_not_the_fallback():
     """With COURSE_REQUIRE_REAL_AUDIO=1 (.ci/run exports it) the library must be there; pages would fall back otherwise."""
     if not sonicpi.real_audio_required():
         pytest.skip(f"{sonicpi.REQUIRE_ENV} is not set (only CI requires the real recordings)")
-    assert sonicpi.is_available(), sonicpi._missing_message()
+    assert sonicpi.is_available(), sonicpi.library._missing_message()
     assert len(sonicpi.library_files()) == 207
 
 
 def test_missing_library_falls_back_with_a_visible_note(monkeypatch, tmp_path):
-    monkeypatch.setattr(sonicpi, "_candidates", lambda: [tmp_path / "nowhere"])
+    monkeypatch.setattr(sonicpi.library, "_candidates", lambda: [tmp_path / "nowhere"])
     monkeypatch.delenv(sonicpi.REQUIRE_ENV, raising=False)
     assert not sonicpi.is_available()
     with pytest.raises(FileNotFoundError, match="npm ci"):
@@ -53,7 +53,7 @@ def test_missing_library_falls_back_with_a_visible_note(monkeypatch, tmp_path):
 
 
 def test_missing_library_is_an_error_when_real_audio_is_required(monkeypatch, tmp_path):
-    monkeypatch.setattr(sonicpi, "_candidates", lambda: [tmp_path / "nowhere"])
+    monkeypatch.setattr(sonicpi.library, "_candidates", lambda: [tmp_path / "nowhere"])
     monkeypatch.setenv(sonicpi.REQUIRE_ENV, "1")
     with pytest.raises(FileNotFoundError, match=sonicpi.REQUIRE_ENV):
         sonicpi.available_or_note()

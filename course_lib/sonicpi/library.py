@@ -1,39 +1,9 @@
-"""Real recordings, offline: Sonic Pi's CC0 sample library as a labelled dataset.
+"""Where Sonic Pi's sample library is installed, and its recordings read by name.
 
-Introduced in chapter 1 (``book/chapters/ch01_audio_as_tensors.ipynb``), where real recordings sit
-beside the synthetic clips; chapter 3 runs the data pipeline on the real files and chapters 2, 4 and
-5 train on the task defined here.
-
-The library
------------
-The npm package ``supersonic-scsynth-samples`` (version 0.84.2, licence CC0-1.0) holds the sample
-library of `Sonic Pi <https://sonic-pi.net>`_: 207 files of real recordings (drums, tabla strokes,
-bass notes, ambient textures, drum loops, ...), most from Freesound.org uploaders, some donated by
-Arovane and The Black Dog, all placed in the public domain. ``make book`` and ``make test`` install
-it with ``npm ci`` (pinned, SHA-512 checked by npm, in ``package.json`` / ``package-lock.json``);
-nothing is downloaded when a notebook runs. It arrives as real data does: FLAC and one AIFF, mono
-and stereo, 16- and 24-bit, 44.1 kHz except one 96 kHz and one 192 kHz file, 0.02 s to 14.8 s long.
-
-:func:`library_dir` finds it: ``$COURSE_DATA_DIR/supersonic-scsynth-samples/samples`` (for a copy
-kept elsewhere), else the repository's ``node_modules/supersonic-scsynth-samples/samples``. Pages
-call :func:`available_or_note`: without the library they fall back to synthetic data and show a
-visible note; with ``COURSE_REQUIRE_REAL_AUDIO=1`` (set in CI) a missing library is an error instead.
-
-The task
---------
-:data:`LABELS` is our label table, in :mod:`course_lib.sonicpi_labels` (nine classes, each with the
-reason its files belong there, :data:`CLASS_REASONS`; files that fit none are in :data:`EXCLUDED`).
-This module finds the library and cuts the task from it; :mod:`course_lib.sonicpi_task` holds the
-windows, their cache and the grouped split. Every name is importable from here.
-
-:func:`load_task` cuts fixed-length windows from the variable-length files: a **one-shot** (a drum
-hit, a tabla stroke, a bass note, a blip) gives one window from its start, where its attack is,
-zero-padded when shorter; a **texture** (ambient sounds and loops) gives up to
-``max_windows_per_file`` windows spread over the file, without near-silent ones, so long loops do
-not dominate. Windows of one file are never independent examples: :func:`grouped_split` keeps every
-file's windows on one side of the split (``tests/test_sonicpi.py`` checks it).
-
-Credit the library wherever it is used: print :data:`CREDIT` (or show :data:`CREDIT_MARKDOWN`).
+Part of :mod:`course_lib.sonicpi` (introduced in chapter 1). :func:`library_dir` looks in
+``$COURSE_DATA_DIR/supersonic-scsynth-samples/samples``, then in the repository's ``node_modules``;
+pages call :func:`available_or_note`. :func:`write_class_folders` (and ``python -m course_lib.sonicpi
+DIR``, :func:`main`) lay the labelled recordings out as a folder dataset.
 """
 
 from __future__ import annotations
@@ -44,46 +14,14 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from ._checks import check_int, check_number, check_positive_float
-from .audio_io import load_audio, resample, seconds_to_samples, to_mono
-from .sonicpi_labels import (  # noqa: F401 (LICENSE, HOMEPAGE, CREDIT_MARKDOWN: re-exported)
-    CLASS_REASONS,
-    CLASSES,
-    CREDIT,
-    CREDIT_MARKDOWN,
-    EXCLUDED,
-    HOMEPAGE,
-    LABELS,
-    LICENSE,
-    PACKAGE,
-    VERSION,
-)
-from .sonicpi_task import (  # noqa: F401 (grouped_split: re-exported)
-    SonicPiTask,
-    _cache_key,
-    _cut,
-    _default_cache_dir,
-    _window_offsets,
-    _write_cache,
-    grouped_split,
-)
+from ..audio_io import load_audio, resample, seconds_to_samples, to_mono
+from .labels import CLASS_REASONS, CLASSES, CREDIT, EXCLUDED, LABELS, PACKAGE, VERSION
 
 __all__ = [
-    "PACKAGE",
-    "VERSION",
-    "LICENSE",
-    "HOMEPAGE",
-    "CREDIT",
-    "CREDIT_MARKDOWN",
     "REQUIRE_ENV",
     "HIDE_ENV",
-    "CLASSES",
-    "CLASS_REASONS",
-    "LABELS",
-    "EXCLUDED",
     "AUDIO_EXTENSIONS",
     "library_dir",
     "is_available",
@@ -93,13 +31,11 @@ __all__ = [
     "library_files",
     "find_recording",
     "load_recording",
-    "SonicPiTask",
-    "load_task",
-    "grouped_split",
     "write_class_folders",
+    "main",
 ]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("course_lib.sonicpi")  # the messages come from course_lib.sonicpi
 
 #: Environment variable: when ``1``, a missing library is an error, never a silent fallback (CI sets it).
 REQUIRE_ENV = "COURSE_REQUIRE_REAL_AUDIO"
@@ -111,7 +47,7 @@ HIDE_ENV = "COURSE_HIDE_REAL_AUDIO"
 #: Formats found in the library (libsndfile decodes all of them).
 AUDIO_EXTENSIONS: tuple[str, ...] = (".flac", ".aiff", ".aif", ".wav", ".ogg")
 
-_REPO_ROOT = Path(__file__).resolve().parents[1]
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # --------------------------------------------------------------------------------------------
 # Finding the library
@@ -258,118 +194,6 @@ def load_recording(
     return waveform, sr
 
 
-def load_task(
-    sample_rate: int = 16000,
-    window_s: float = 1.0,
-    *,
-    max_windows_per_file: int = 3,
-    silence_db: float = 40.0,
-    classes: Sequence[str] | None = None,
-    cache: bool = True,
-    cache_dir: str | os.PathLike | None = None,
-) -> SonicPiTask:
-    """The labelled recordings as fixed-length mono windows: the course's real classification task.
-
-    Each file of :data:`LABELS` is decoded, mixed to mono and resampled to ``sample_rate`` (soxr);
-    a one-shot gives one window from its start (zero-padded when shorter), a texture up to
-    ``max_windows_per_file`` windows spread evenly over the file, leaving out windows more than
-    ``silence_db`` dB quieter than the file's loudest window. The result is cached as a ``.npz``
-    under ``$COURSE_DATA_DIR/cache/sonicpi`` (keyed by the settings, the label table and each file's
-    name, size and modification time), so a second call takes milliseconds.
-
-    Args:
-        sample_rate: Hz (44100 keeps most files at their own rate).
-        window_s: window length, seconds (> 0, at most 10).
-        max_windows_per_file: cap for textures (>= 1).
-        silence_db: how far below the loudest window of a file a window may be, dB (> 0).
-        classes: a subset of :data:`CLASSES` (label order follows this argument); default all.
-        cache: read and write the cache.
-        cache_dir: where the cache lives.
-
-    Returns:
-        :class:`SonicPiTask`.
-
-    Raises:
-        FileNotFoundError: the library is not installed (the message says what to run).
-        ValueError: a bad argument, or a labelled file that cannot be decoded (named).
-    """
-    check_int(sample_rate, "sample_rate", minimum=1, unit="Hz", allow_numpy=True)
-    check_number(window_s, "window_s", minimum=0.0, include_minimum=False, maximum=10.0, unit="s")
-    check_int(max_windows_per_file, "max_windows_per_file", minimum=1)
-    check_positive_float(silence_db, "silence_db", unit="dB")
-    chosen = tuple(classes) if classes is not None else CLASSES
-    unknown = [c for c in chosen if c not in CLASS_REASONS]
-    if unknown or len(set(chosen)) != len(chosen) or len(chosen) < 2:
-        raise ValueError(f"classes must be at least two distinct names from {list(CLASSES)}, got {list(chosen)}.")
-
-    folder = library_dir()
-    files: list[Path] = []
-    file_labels: list[int] = []
-    missing: list[str] = []
-    for stem, cls in LABELS.items():
-        if cls not in chosen:
-            continue
-        path = folder / f"{stem}.flac"
-        if not path.is_file():
-            try:
-                path = find_recording(stem, folder)
-            except KeyError:
-                missing.append(stem)
-                continue
-        files.append(path)
-        file_labels.append(chosen.index(cls))
-    order = sorted(range(len(files)), key=lambda i: (file_labels[i], files[i].name))
-    files = [files[i] for i in order]
-    file_labels = [file_labels[i] for i in order]
-    if missing:
-        logger.warning("%s: %d labelled recording(s) not found: %s", folder, len(missing), ", ".join(missing))
-    if not files:
-        raise FileNotFoundError(f"{folder}: none of the labelled recordings is there. {_missing_message()}")
-
-    settings = {"sample_rate": int(sample_rate), "window_s": float(window_s), "max_windows": max_windows_per_file,
-                "silence_db": float(silence_db), "classes": list(chosen), "format": 1}
-    cache_path = None
-    if cache:
-        root = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
-        cache_path = root / f"sonicpi-{_cache_key(files, settings)}.npz"
-        if cache_path.is_file():
-            try:
-                with np.load(cache_path) as stored:
-                    return SonicPiTask(
-                        torch.from_numpy(stored["waveforms"]), torch.from_numpy(stored["labels"]),
-                        torch.from_numpy(stored["groups"]), torch.from_numpy(stored["offsets_s"]), chosen, tuple(files),
-                        torch.tensor(file_labels, dtype=torch.long), tuple(float(d) for d in stored["durations_s"]),
-                        int(sample_rate), float(window_s), tuple(missing),
-                    )
-            except (OSError, ValueError, KeyError) as err:
-                logger.warning("%s: unreadable cache entry (%s); recomputing it.", cache_path, err)
-
-    window = seconds_to_samples(window_s, sample_rate)
-    waves: list[torch.Tensor] = []
-    labels: list[int] = []
-    groups: list[int] = []
-    offsets_s: list[float] = []
-    durations: list[float] = []
-    for g, (path, label) in enumerate(zip(files, file_labels)):
-        waveform, sr = load_audio(path)  # AudioFileError names the file
-        durations.append(waveform.shape[-1] / sr)
-        mono = resample(to_mono(waveform), sr, sample_rate)[0]
-        offsets = _window_offsets(mono.numel(), window, CLASS_REASONS[chosen[label]][0], max_windows_per_file)
-        pieces, kept = _cut(mono, offsets, window, silence_db)
-        waves += pieces
-        labels += [label] * len(pieces)
-        groups += [g] * len(pieces)
-        offsets_s += [o / sample_rate for o in kept]
-    task = SonicPiTask(
-        torch.stack(waves).contiguous(), torch.tensor(labels, dtype=torch.long), torch.tensor(groups, dtype=torch.long),
-        torch.tensor(offsets_s, dtype=torch.float32), chosen, tuple(files), torch.tensor(file_labels, dtype=torch.long),
-        tuple(durations), int(sample_rate), float(window_s), tuple(missing),
-    )
-    if cache_path is not None:
-        _write_cache(cache_path, task)
-    return task
-
-
 def write_class_folders(
     dest: str | os.PathLike, *, classes: Sequence[str] | None = None, mode: str = "symlink"
 ) -> Path:
@@ -434,7 +258,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_class_folders(args.dest, mode="copy" if args.copy else "symlink")
         print(f"wrote {args.dest}/<class>/<file>; train with: python -m course_lib train --root {args.dest} --out runs/sonicpi")
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
