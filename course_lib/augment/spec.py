@@ -34,9 +34,9 @@ class SpecAugment(nn.Module):
     Shape:
         ``(batch, channels, n_mels, frames)`` or ``(channels, n_mels, frames)`` → same shape.
         Identity in ``eval()`` mode. Masks come from PyTorch's global random state (seed it with
-        :func:`course_lib.seeding.seed_everything`).
+        :func:`course_lib.runtime.seed_everything`).
 
-    ``accepts_batch = True`` tells :class:`course_lib.pipeline.FeatureDataset` to call it once per
+    ``accepts_batch = True`` tells :class:`course_lib.data.loader.FeatureDataset` to call it once per
     batch rather than once per clip.
     """
 
