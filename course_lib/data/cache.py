@@ -186,16 +186,14 @@ def cached_features(
                 f"the feature module expects {module_rate} Hz but the clips are resampled to {sample_rate} Hz; "
                 "pass the same rate to both (or a FrontEnd, which holds one rate for both)."
             )
-        signature = ""
+        signature = feature_signature(
+            feature, sample_rate=int(sample_rate), duration_s=float(duration_s), crop=crop, standardize=bool(standardize)
+        )
     _check_clip_settings(on_error, crop)
     check_int(batch_size, "batch_size", minimum=1)
     workers = _check_workers(workers)
     if cache is not None and not isinstance(cache, FeatureCache):
         cache = FeatureCache(cache)
-    if not signature:
-        signature = feature_signature(
-            feature, sample_rate=int(sample_rate), duration_s=float(duration_s), crop=crop, standardize=bool(standardize)
-        )
     results: dict[int, torch.Tensor] = {}
     todo: list[int] = []
     entries: dict[int, Path] = {}
