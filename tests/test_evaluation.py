@@ -146,7 +146,7 @@ def test_confident_mistakes_keeps_the_surest_mistake_of_each_confused_pair():
     assert confident_mistakes(_predictions([0, 1], [[0.9, 0.1], [0.2, 0.8]])) == []
     with pytest.raises(ValueError, match="labelled"):
         confident_mistakes(_predictions([0], [[1.0, 0.0]]).__class__(None, np.array([0]), np.array([[1.0, 0.0]])))
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match=r"confident_mistakes\.k must be a positive integer \(>= 1\), got 0"):
         confident_mistakes(p, k=0)
 
 

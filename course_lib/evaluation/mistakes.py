@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._checks import check_int
 from .predictions import Predictions
 
 __all__ = ["top_confusions", "describe_confusions", "Mistake", "confident_mistakes"]
@@ -35,8 +36,8 @@ def top_confusions(matrix, class_names: Sequence[str], *, k: int | None = None) 
         raise ValueError(f"top_confusions: matrix of shape {counts.shape} does not match {n} class names.")
     if (counts < 0).any():
         raise ValueError("top_confusions: a confusion matrix holds counts, but this one has negative values.")
-    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
-        raise ValueError(f"k must be a positive integer or None, got {k!r}.")
+    if k is not None:
+        check_int(k, "k", minimum=1, owner="top_confusions", fix="pass a whole number >= 1, or None for every cell")
     cells = [(int(counts[i, j]), i, j) for i in range(n) for j in range(n) if i != j and counts[i, j] > 0]
     cells.sort(key=lambda c: (-c[0], c[1], c[2]))
     return [(str(class_names[i]), str(class_names[j]), c) for c, i, j in cells[:k]]
@@ -105,8 +106,8 @@ def confident_mistakes(predictions: Predictions, *, k: int | None = None) -> lis
         raise TypeError(f"confident_mistakes expects Predictions (from predict or evaluate), got {type(predictions).__name__}.")
     if predictions.labels is None:
         raise ValueError("confident_mistakes needs labelled predictions: predict on (input, label) pairs.")
-    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
-        raise ValueError(f"k must be a positive integer or None, got {k!r}.")
+    if k is not None:
+        check_int(k, "k", minimum=1, owner="confident_mistakes", fix="pass a whole number >= 1, or None for every pair")
     best: dict[tuple[int, int], Mistake] = {}
     for i in np.flatnonzero(predictions.labels != predictions.predictions).tolist():
         m = Mistake(index=i, true=int(predictions.labels[i]), predicted=int(predictions.predictions[i]),
