@@ -194,8 +194,9 @@ def predict_files(
                         sample_rate=run.sample_rate, batch_size=batch_size,
                     )
                 else:
-                    inputs, kept = cached_features(
+                    inputs, kept = cached_features(  # the features computed where the model runs
                         [paths[i] for i in good], run.front_end, batch_size=batch_size,  # type: ignore[arg-type]
+                        device=module_device(run.model),
                     )
             except ValueError:  # none of them could be decoded
                 inputs, kept = None, []

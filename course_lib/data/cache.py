@@ -119,6 +119,7 @@ def cached_features(
     on_error: str = "skip",
     progress: bool = False,
     workers: int | None = None,
+    device: str | torch.device | None = None,
 ) -> tuple[torch.Tensor, list[int]]:
     """Features for a list of files, computed once and (optionally) cached on disk.
 
@@ -145,6 +146,8 @@ def cached_features(
         on_error: ``"skip"`` (one warning listing the undecodable files) or ``"raise"``.
         progress: a tqdm progress bar over the batches.
         workers: threads (default :func:`default_workers`: the CPU cores, at most 4).
+        device: where the features are computed (default: where a module lives; a FrontEnd's on the
+            CPU); the result is on the CPU.
 
     Returns:
         ``(features, kept)``: ``(len(kept), 1, n_bins, frames)`` float32 and the indices into
@@ -207,7 +210,10 @@ def cached_features(
                 continue
         todo.append(i)
 
-    device = module_device(feature)
+    if device is None:
+        device = module_device(feature)
+    device = torch.device(device)
+    feature = feature.to(device)
 
     def task(chunk: list[int]) -> tuple[list[int], torch.Tensor | None, list[str]]:
         waveforms, local, skipped = _load_chunk(
