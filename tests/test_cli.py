@@ -84,6 +84,13 @@ def test_empty_class_folder_exits_with_code_2(tmp_path, capsys):
     assert "empty class folder" in err and "silence" in err
 
 
+def test_too_few_mel_bands_exits_with_code_2_and_the_recipes_message(tmp_path, capsys):
+    _write_clips(tmp_path / "data", 3, seed=0)
+    assert main(["train", "--root", str(tmp_path / "data"), "--out", str(tmp_path / "o"), "--n-mels", "8", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--n-mels" in err and "n_mels" in err and "16" in err and "8" in err
+
+
 def test_bad_option_exits_with_code_2(tmp_path):
     with pytest.raises(SystemExit) as info:
         main(["train", "--root", str(tmp_path), "--out", str(tmp_path), "--model", "resnet"])
