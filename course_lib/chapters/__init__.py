@@ -14,7 +14,4 @@ module                             what it holds
 ``chapters.ch07_case_study``       ESC-50 five-fold cross-validation, fast / full, references
 ``chapters.ch07_transfer``         the transfer recipe on the same folds (aiSFX embeddings + head)
 =================================  ============================================================
-
-The old modules ``course_lib.explorer``, ``course_lib.experiments`` and ``course_lib.case_study``
-re-export these names.
 """
