@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from course_lib.grading.assign import build_all, question_points, source_digest
-from course_lib.grading.core import ANSWER_TAG
+from course_lib.grading.base import ANSWER_TAG
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = ["ex01_gtzan_genres", "ex02_specaugment", "ex03_transfer_learning", "ex04_attention"]

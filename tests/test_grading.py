@@ -22,7 +22,8 @@ import nbformat
 import pytest
 
 from course_lib.grading import get_exercise, grade_submissions, summary_text, write_tables
-from course_lib.grading.core import ANSWER_TAG, assemble_notebook
+from course_lib.grading.assemble import assemble_notebook
+from course_lib.grading.base import ANSWER_TAG
 from course_lib.grading.sandbox import Isolation
 
 REPO = Path(__file__).resolve().parents[1]

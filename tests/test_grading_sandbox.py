@@ -182,7 +182,8 @@ def test_hostile_submissions_without_the_sandbox(unsandboxed):
 
 def test_verify_detects_an_edited_table(tmp_path):
     from course_lib.grading import write_tables
-    from course_lib.grading.core import CheckResult, SubmissionResult, verify_tables
+    from course_lib.grading.base import CheckResult, SubmissionResult
+    from course_lib.grading.report import verify_tables
 
     result = SubmissionResult("alice", "ex02_specaugment", "a.ipynb", "ok", 20.0, 20.0,
                               [CheckResult("c", 20.0, 20.0, True, "ok")], [], [], 1.0)

@@ -9,8 +9,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from .core import GradingError, grade_submissions, summary_text, verify_tables, write_tables
+from .base import GradingError
 from .exercises import EXERCISE_NAMES, detect_exercise, get_exercise
+from .grade import grade_submissions
+from .report import summary_text, verify_tables, write_tables
 from .sandbox import Isolation, Limits, SandboxUnavailable
 
 

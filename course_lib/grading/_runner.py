@@ -1,7 +1,7 @@
 """The child side of the grader: runs one assembled notebook, then collects its answers as plain data.
 
 Introduced with the exercises (``book/exercises/``). This file is **not imported** by the grader:
-:mod:`course_lib.grading.core` reads its text once, when the grader starts, and passes it to
+:mod:`course_lib.grading.grade` reads its text once, when the grader starts, and passes it to
 ``python -c`` in a fresh process, so a submission that rewrites this file on disk cannot change how
 later submissions are run.
 

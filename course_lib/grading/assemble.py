@@ -1,6 +1,6 @@
 """Step 1, restore: the notebook to run, from the reference learner notebook and the submission's answers.
 
-Part of :mod:`course_lib.grading` (see :mod:`course_lib.grading.core` for all the steps). Every cell
+Part of :mod:`course_lib.grading` (see :mod:`course_lib.grading` for all the steps). Every cell
 comes from the reference except the answer cells (tagged ``otter_answer_cell``) and the code cells
 the learner added; otter's check cells are dropped and cells tagged ``grader-skip`` are not run.
 """

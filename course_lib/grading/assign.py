@@ -36,7 +36,7 @@ from pathlib import Path
 
 import nbformat
 
-from .core import REPO_ROOT
+from .base import REPO_ROOT
 
 __all__ = ["source_digest", "build_learner_notebook", "build_book_page", "build_all", "GENERATOR_VERSION"]
 

@@ -1,7 +1,7 @@
 """What the grader works with: exercises, checks and results, and the notebook tags it reads.
 
 Part of :mod:`course_lib.grading` (introduced with the exercises, ``book/exercises/``); the names are
-re-exported by :mod:`course_lib.grading.core` and :mod:`course_lib.grading`.
+re-exported by :mod:`course_lib.grading`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Steps 2-4: run a restored notebook in isolation, load what it collected, run the hidden checks.
 
-Part of :mod:`course_lib.grading` (see :mod:`course_lib.grading.core` for all the steps):
+Part of :mod:`course_lib.grading` (see :mod:`course_lib.grading` for all the steps):
 :func:`grade_submission` grades one notebook, :func:`grade_submissions` a batch (a hang or a crash in
 one never stops the others).
 """

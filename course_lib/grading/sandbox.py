@@ -1,6 +1,6 @@
 """Run one submission's process in a sandbox with limits, and leave nothing of it behind.
 
-Introduced for the grader (issue 17); :mod:`course_lib.grading.core` calls :meth:`Isolation.run` once
+Introduced for the grader (issue 17); :mod:`course_lib.grading.grade` calls :meth:`Isolation.run` once
 per submission. Two modes, chosen once per batch by :meth:`Isolation.detect`:
 
 **Sandbox** (Linux with `bubblewrap <https://github.com/containers/bubblewrap>`_, the tool Flatpak

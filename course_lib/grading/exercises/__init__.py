@@ -9,7 +9,7 @@ import importlib
 import json
 from pathlib import Path
 
-from ..core import REPO_ROOT, Exercise, GradingError
+from ..base import REPO_ROOT, Exercise, GradingError
 
 #: Exercise name → module under ``course_lib.grading.exercises``.
 EXERCISE_NAMES: tuple[str, ...] = (
@@ -21,7 +21,7 @@ EXERCISE_NAMES: tuple[str, ...] = (
 
 
 def get_exercise(name: str, *, exercises_dir: Path | None = None) -> Exercise:
-    """The :class:`~course_lib.grading.core.Exercise` called ``name`` (``ex02`` or ``ex02_specaugment``)."""
+    """The :class:`~course_lib.grading.base.Exercise` called ``name`` (``ex02`` or ``ex02_specaugment``)."""
     matches = [n for n in EXERCISE_NAMES if n == name or n.split("_")[0] == name]
     if len(matches) != 1:
         raise GradingError(f"unknown exercise {name!r}; choose one of {', '.join(EXERCISE_NAMES)}.")

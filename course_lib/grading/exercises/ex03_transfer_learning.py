@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..core import Check
+from ..base import Check
 from ._common import call, error_of
 
 NAME = "ex03_transfer_learning"
@@ -80,35 +80,32 @@ def _groups(model: nn.Module, optimizer) -> object:
     }
 
 
+def _optimizer_answer(make_optimizer, model: nn.Module) -> object:
+    """What the learner's ``make_optimizer(model, 1e-3, 1e-5, 0.01)`` builds, as plain data (or the error)."""
+    try:
+        return _groups(model, make_optimizer(model, 1e-3, 1e-5, 0.01)) if callable(make_optimizer) else {"__error__": "make_optimizer is not defined"}
+    except Exception as err:
+        return {"__error__": f"{type(err).__name__}: {str(err)[:200]}"}
+
+
+def _stage(out: dict, ns: dict, key: str, model: nn.Module, *mode, returned: str = "result") -> None:
+    """``set_trainable(model, *mode)``, then the flags, the count and the optimizer it leaves, under ``key.*``."""
+    out[f"{key}.{returned}"] = call(ns, "set_trainable", model, *mode) is not None
+    out[f"{key}.flags"] = _flags(model)
+    out[f"{key}.count"] = call(ns, "count_trainable", model)
+    out[f"{key}.optimizer"] = _optimizer_answer(ns.get("make_optimizer"), model)
+
+
 def collect(ns: dict) -> dict:
     out: dict = {}
     torch.manual_seed(0)
     model = ProbeModel()
-    out["frozen.return"] = call(ns, "set_trainable", model, "frozen") is not None  # the model itself comes back
-    out["frozen.flags"] = _flags(model)
-    out["frozen.count"] = call(ns, "count_trainable", model)
-    func = ns.get("make_optimizer")
-    try:
-        out["frozen.optimizer"] = _groups(model, func(model, 1e-3, 1e-5, 0.01)) if callable(func) else {"__error__": "make_optimizer is not defined"}
-    except Exception as err:
-        out["frozen.optimizer"] = {"__error__": f"{type(err).__name__}: {str(err)[:200]}"}
+    _stage(out, ns, "frozen", model, "frozen", returned="return")  # the model itself comes back
     for param in model.parameters():  # everything frozen: "full" has to unfreeze it all by itself
         param.requires_grad_(False)
-    out["full.result"] = call(ns, "set_trainable", model, "full") is not None
-    out["full.flags"] = _flags(model)
-    out["full.count"] = call(ns, "count_trainable", model)
-    try:
-        out["full.optimizer"] = _groups(model, func(model, 1e-3, 1e-5, 0.01)) if callable(func) else {"__error__": "make_optimizer is not defined"}
-    except Exception as err:
-        out["full.optimizer"] = {"__error__": f"{type(err).__name__}: {str(err)[:200]}"}
+    _stage(out, ns, "full", model, "full")
     # "top" right after "full": the lower blocks (and the input norm) must be frozen again
-    out["top1.result"] = call(ns, "set_trainable", model, "top", 1) is not None
-    out["top1.flags"] = _flags(model)
-    out["top1.count"] = call(ns, "count_trainable", model)
-    try:
-        out["top1.optimizer"] = _groups(model, func(model, 1e-3, 1e-5, 0.01)) if callable(func) else {"__error__": "make_optimizer is not defined"}
-    except Exception as err:
-        out["top1.optimizer"] = {"__error__": f"{type(err).__name__}: {str(err)[:200]}"}
+    _stage(out, ns, "top1", model, "top", 1)
     fresh = ProbeModel()
     call(ns, "set_trainable", fresh, "frozen")
     out["top2.result"] = call(ns, "set_trainable", fresh, "top", 2) is not None
