@@ -33,14 +33,8 @@ module                                what it holds (chapter)
 ``course_lib.runs``                   one run: seed → build → fit → predict → metrics (—)
 ``course_lib.frontend``               the front end a recipe fixes: rate, clip length, crop, log-mel (—)
 ``course_lib.grading``                the instructor's isolated grader: ``python -m course_lib.grading`` (—)
-``course_lib.pipeline``               compatibility: ``data.decode`` / ``data.cache`` / ``data.loader`` (—)
-``course_lib.synthetic``              compatibility: ``data.synthetic``, seeded synthetic sound events (—)
 ``course_lib.splits``                 compatibility: ``data.splits``, stratified / grouped / ESC-50 splits (—)
-``course_lib.datasets``               compatibility: ``data.base`` / ``esc50`` / ``gtzan`` / ``folder`` (—)
-``course_lib.layouts``                compatibility: the synthetic writers in ``data.esc50`` etc. (—)
-``course_lib.download``               compatibility: ``data.download``, checked downloads (—)
 ``course_lib.training``               compatibility: ``train`` (—)
-``course_lib.seeding``                compatibility: ``seed_everything`` from ``runtime`` (—)
 ====================================  ====================================================================
 
 Modules import one way only: audio I/O → features → data → models → training → evaluation, the

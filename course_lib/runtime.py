@@ -2,7 +2,6 @@
 
 Introduced in chapter 1; every chapter starts with ``seed_everything(...)``. This module sits at the
 bottom of ``course_lib`` (it imports only :mod:`course_lib._checks`), so every layer may use it.
-``course_lib.seeding`` re-exports :func:`seed_everything` from here.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Introduced in chapter 2 (``book/chapters/ch02_first_cnn.ipynb``); chapters 4–7
 
 What :func:`fit` does that the seed chapter's loop did not:
 
-* seeds everything (:func:`course_lib.seeding.seed_everything`): the same seed gives the same history;
+* seeds everything (:func:`course_lib.runtime.seed_everything`): the same seed gives the same history;
 * averages losses over **examples**, not batches (a smaller last batch no longer counts as much as a full one);
 * AdamW with weight decay, a learning-rate schedule (one-cycle, cosine with warm-up, or reduce-on-plateau),
   gradient clipping, optional class weights and label smoothing;

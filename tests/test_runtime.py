@@ -9,11 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib import runtime, seeding
-
-
-def test_seeding_reexports_runtime():
-    assert seeding.seed_everything is runtime.seed_everything
+from course_lib import runtime
 
 
 def test_seed_everything_repeats_every_generator():
