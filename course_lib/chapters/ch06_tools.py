@@ -40,7 +40,7 @@ __all__ = [
 EXPERIMENT_RECIPE: Recipe = RECOMMENDED.replace(n_mels=32, hop_s=0.02)
 
 
-#: Channel widths of the experiments' CNN (the course's SimpleAudioClassifier, narrow).
+#: Channel widths of the experiments' CNN (the course's SimpleCNN, narrow).
 SMALL_CHANNELS: tuple[int, ...] = (8, 16, 32, 64)
 
 #: The registered model every pitfall experiment trains (a name for :func:`course_lib.runs.train_and_evaluate`).
