@@ -83,6 +83,21 @@ def _mask_structure(x: torch.Tensor, y: torch.Tensor, axis: int, max_width: int)
     return True, "", bands
 
 
+def _is_probe(data, key: str, seed: int, changed: str, unchanged: str, *, needs: str | None = None):
+    """The check that answer ``key`` is still the ``SMALL`` probe of ``seed`` (an input left alone, an identity).
+
+    ``needs``: an answer that must exist first (the call whose input ``key`` is), checked in that order.
+    Returns ``(passed, message)`` with ``changed`` / ``unchanged`` as the message.
+    """
+    for name in ([needs] if needs is not None else []) + [key]:
+        y, msg = tensor_answer(data, name, shape=SMALL)
+        if y is None:
+            return False, msg
+    if not torch.equal(y, probe(SMALL, seed)):
+        return False, changed
+    return True, unchanged
+
+
 def _check_mask(kind: str, axis: int, width: int, wide: int):
     fn = f"{kind}_mask"
 
@@ -105,15 +120,8 @@ def _check_mask(kind: str, axis: int, width: int, wide: int):
         return True, "one contiguous zero band per example, along the right axis, shared by the channels"
 
     def input_unchanged(data):
-        y, msg = tensor_answer(data, f"{fn}.a", shape=SMALL)
-        if y is None:
-            return False, msg
-        x, msg = tensor_answer(data, f"{fn}.input_after", shape=SMALL)
-        if x is None:
-            return False, msg
-        if not torch.equal(x, probe(SMALL, 1)):
-            return False, "the input tensor was modified in place; work on a copy (spec.clone())"
-        return True, "input left unchanged"
+        return _is_probe(data, f"{fn}.input_after", 1, "the input tensor was modified in place; work on a copy "
+                         "(spec.clone())", "input left unchanged", needs=f"{fn}.a")
 
     def reproducible(data):
         a, m1 = tensor_answer(data, f"{fn}.a", shape=SMALL)
@@ -145,12 +153,8 @@ def _check_mask(kind: str, axis: int, width: int, wide: int):
         return True, f"{len(set(bands))} distinct masks, widths {min(widths)}..{max(widths)}"
 
     def zero_width(data):
-        y, msg = tensor_answer(data, f"{fn}.zero", shape=SMALL)
-        if y is None:
-            return False, msg
-        if not torch.equal(y, probe(SMALL, 1)):
-            return False, "max_width=0 must leave the spectrogram unchanged"
-        return True, "max_width=0 is the identity"
+        return _is_probe(data, f"{fn}.zero", 1, "max_width=0 must leave the spectrogram unchanged",
+                         "max_width=0 is the identity")
 
     return [
         Check(f"{fn}: type and shape", 1, shape_and_type),
@@ -188,24 +192,14 @@ def _spec_augment_train(data):
 
 
 def _spec_augment_eval(data):
-    y, msg = tensor_answer(data, "spec_augment.eval", shape=SMALL)
-    if y is None:
-        return False, msg
-    if not torch.equal(y, probe(SMALL, 4)):
-        return False, "training=False must return the spectrogram unchanged: augmentation is for training only"
-    return True, "identity at evaluation"
+    return _is_probe(data, "spec_augment.eval", 4,
+                     "training=False must return the spectrogram unchanged: augmentation is for training only",
+                     "identity at evaluation")
 
 
 def _spec_augment_input(data):
-    y, msg = tensor_answer(data, "spec_augment.train", shape=SMALL)
-    if y is None:
-        return False, msg
-    x, msg = tensor_answer(data, "spec_augment.input_after", shape=SMALL)
-    if x is None:
-        return False, msg
-    if not torch.equal(x, probe(SMALL, 4)):
-        return False, "spec_augment modified its input in place"
-    return True, "input left unchanged"
+    return _is_probe(data, "spec_augment.input_after", 4, "spec_augment modified its input in place",
+                     "input left unchanged", needs="spec_augment.train")
 
 
 CHECKS: tuple[Check, ...] = tuple(
