@@ -87,7 +87,7 @@ def cross_validate_transfer(
         ``seconds`` per fold is the head's training time (the embeddings' cost is ``data.seconds``).
     """
     from ..pretrained import ClassificationHead
-    from ..training import TrainConfig
+    from ..train import TrainConfig
 
     available = sorted(set(data.folds))
     missing = sorted(set(config.test_folds) - set(available))

@@ -21,7 +21,7 @@ import random
 
 import torch
 
-from ..core import Check
+from ..base import Check
 from ._common import call, error_of
 
 NAME = "ex01_gtzan_genres"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from ..core import Check
+from ..base import Check
 from ._common import call, gen, tensor_answer
 
 NAME = "ex04_attention"
