@@ -16,7 +16,7 @@ for folder in (Path("tests"), repo / "exercises" / "tests"):
     for q in ("q1", "q2", "q3"):
         (folder / f"{q}.py").write_text(passing.replace("q1", q))
 checks = repo / "course_lib" / "grading" / "exercises" / "ex02_specaugment.py"
-checks.write_text("from ..core import Check\nCHECKS = (Check('all', 20, lambda data: (True, 'ok')),)\n" +
+checks.write_text("from ..base import Check\nCHECKS = (Check('all', 20, lambda data: (True, 'ok')),)\n" +
                   "def collect(ns):\n    return {}\n")
 # %% [answer 1]
 def time_mask(spec, max_width, generator):
