@@ -33,7 +33,6 @@ module                                what it holds (chapter)
 ``course_lib.runs``                   one run: seed → build → fit → predict → metrics (—)
 ``course_lib.frontend``               the front end a recipe fixes: rate, clip length, crop, log-mel (—)
 ``course_lib.grading``                the instructor's isolated grader: ``python -m course_lib.grading`` (—)
-``course_lib.splits``                 compatibility: ``data.splits``, stratified / grouped / ESC-50 splits (—)
 ====================================  ====================================================================
 
 Modules import one way only: audio I/O → features → data → models → training → evaluation, the

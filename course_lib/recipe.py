@@ -139,16 +139,13 @@ class Recipe:
         """Frames of a clip of ``duration_s`` seconds (:attr:`FrontEnd.n_frames`)."""
         return self.front_end(duration_s).n_frames
 
-    def augmentation(self, n_frames: int | None = None) -> SpecAugment:
+    def augmentation(self) -> SpecAugment:
         """SpecAugment with the recipe's masks (training set only): widths as shares of the bands and frames.
 
         The masks fit spectrograms of any number of frames, so no frame count is needed; for features
         of ``n_mels`` bands and ``frames`` frames they are those of
         ``SpecAugment(int(freq_mask_fraction * n_mels), int(time_mask_fraction * frames), ...)``.
-        ``n_frames`` is accepted for callers written before, and has no effect.
         """
-        if n_frames is not None:
-            check_int(n_frames, "n_frames", minimum=1)
         return SpecAugment(
             freq_mask_fraction=self.freq_mask_fraction,
             time_mask_fraction=self.time_mask_fraction,

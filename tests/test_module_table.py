@@ -1,8 +1,8 @@
 """The module tables (README.md and course_lib/__init__.py) say which chapter introduces each module.
 
 "Introduces" means: the first chapter whose code cells import the module, directly or through a
-compatibility module that re-exports it (``course_lib.splits`` re-exports ``course_lib.data.splits``,
-so ``data`` is introduced where ``splits`` is first imported, if that comes first). A module no chapter imports is
+compatibility module that re-exports it (a module whose public names all live in another module
+introduces that module where it is first imported, if that comes first). A module no chapter imports is
 listed under "—". Every public module of ``course_lib`` is listed exactly once in each table, so
 a new module, a moved one or a chapter that starts importing another module shows up here.
 """

@@ -291,8 +291,8 @@ def run_leakage(
 
     * ``"grouped by source"``: with ``folds`` (ESC-50's official folds, which keep all takes of a
       source in one fold) the test set is fold ``test_fold``; without, a
-      :func:`~course_lib.splits.grouped_split` — every source entirely in training or in test;
-    * ``"leaky (random clips)"``: a :func:`~course_lib.splits.stratified_split` over clips with a test
+      :func:`~course_lib.data.splits.grouped_split` — every source entirely in training or in test;
+    * ``"leaky (random clips)"``: a :func:`~course_lib.data.splits.stratified_split` over clips with a test
       set of the same size — takes of one source recording (ESC-50 ``src_file``; a GTZAN artist)
       land on both sides.
 

@@ -327,7 +327,7 @@ def cross_validate(
     for k, split in zip(available, splits):
         if k not in config.test_folds:
             continue
-        augment = config.recipe.augmentation(features.shape[-1])
+        augment = config.recipe.augmentation()
         run = train_and_evaluate(
             model_name,
             data.dataset.subset(split.train, transform=augment),

@@ -239,8 +239,8 @@ class AudioFileDataset(Dataset):
         if feature is None:
             if self.front_end is None:
                 raise TypeError(
-                    f"{type(self).__name__}.to_features() needs a feature module, or the dataset built with "
-                    "front_end=recipe.front_end(duration_s)."
+                    f"{type(self).__name__}.to_features() needs a feature module, "
+                    "or the dataset built with front_end=recipe.front_end(duration_s)."
                 )
             if standardize is not None:
                 raise TypeError(

@@ -13,9 +13,12 @@ function                    what it shows                                    cha
 :func:`pipeline_diagram`    from a file to a batch to the model              3
 :func:`architecture_diagram`  models as their measured stages, attention     4
 :func:`transfer_diagram`    which blocks learn: scratch, fine-tuned, frozen  5
+:func:`split_diagram`       a leaky split beside a split by source           6
+:func:`cv_folds_diagram`    five folds: which one each run tests             7
 ==========================  ===============================================  =========
 
-One module per diagram family (``framing``, ``pipeline``, ``architecture``, ``transfer``), sharing
+One module per diagram family (``framing``, ``pipeline``, ``architecture``, ``transfer``,
+``splits``, ``folds``), sharing
 fonts, colours and drawing helpers from ``_style``; every name is importable from here.
 """
 
@@ -24,8 +27,11 @@ from __future__ import annotations
 # MIN_FONT_PT, ATTENTION_FORMULA, DEFAULT_TRANSFER_MODES and the two colours stay importable from here.
 from ._style import _FROZEN, _LEARNS, MIN_FONT_PT  # noqa: F401
 from .architecture import ATTENTION_FORMULA, architecture_diagram, describe_module  # noqa: F401
+from .folds import cv_folds_diagram
 from .framing import stft_framing
 from .pipeline import pipeline_diagram
+from .splits import split_diagram
 from .transfer import DEFAULT_TRANSFER_MODES, transfer_diagram  # noqa: F401
 
-__all__ = ["stft_framing", "pipeline_diagram", "architecture_diagram", "transfer_diagram", "describe_module"]
+__all__ = ["stft_framing", "pipeline_diagram", "architecture_diagram", "transfer_diagram", "split_diagram",
+           "cv_folds_diagram", "describe_module"]
