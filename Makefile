@@ -22,7 +22,7 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := book/chapters solutions exercises
-# `make test` runs these with nbval; the chapters run once, in the book build of tests/test_book_build.py.
+# `make test` runs these with nbval; the chapters run once, in the book build of tests/book/test_book_build.py.
 NBVAL_NOTEBOOKS := solutions exercises
 PY_VERSION = $(1) -c 'import platform; print(platform.python_version())'
 
@@ -118,7 +118,7 @@ lab: $(STAMP)
 
 # Node packages (package.json, pinned with SHA-512 integrity in package-lock.json, verified by npm ci):
 # supersonic-scsynth-samples, the CC0 recordings the book uses as real audio (course_lib.sonicpi), and
-# playwright-core for the browser test (tests/test_book_browser.py drives Debian's Chromium; no browser
+# playwright-core for the browser test (tests/book/test_book_browser.py drives Debian's Chromium; no browser
 # download). Without npm the book builds on synthetic data with a note on each affected page and the
 # browser test skips; CI sets COURSE_REQUIRE_BROWSER=1 and COURSE_REQUIRE_REAL_AUDIO=1 so both fail instead.
 node-deps: node_modules/.package-lock.json

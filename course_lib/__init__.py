@@ -2,7 +2,7 @@
 
 The package is organised by topic, with a chapter layer on top. Each entry names, in brackets,
 the chapter that introduces it: the first chapter whose code imports it, directly or through a
-compatibility module that re-exports it (``tests/test_module_table.py`` checks this table and
+compatibility module that re-exports it (``tests/book/test_module_table.py`` checks this table and
 the README's against the notebooks); ``—``: no chapter imports it.
 
 ====================================  ====================================================================

@@ -54,7 +54,7 @@ def pytest_configure(config):
 # the other worker runs the other tests. The units go out in the order below, longest first (the
 # book build, then the grading batches), then in file order; the order within a unit is kept.
 BOOK_GROUP = "book"
-BOOK_FILES = ("tests/test_book_build.py", "tests/test_book_browser.py")
+BOOK_FILES = ("tests/book/test_book_build.py", "tests/book/test_book_browser.py")
 LONGEST_FIRST = (*BOOK_FILES, "tests/test_grading.py", "tests/test_grading_sandbox.py")
 # A file whose module fixtures each serve a single test may be split: each of its tests is a unit.
 ONE_UNIT_PER_TEST = ("tests/test_grading_sandbox.py",)  # its two grading batches, one per test

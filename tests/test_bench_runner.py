@@ -67,7 +67,7 @@ def test_slowest_tests_are_read_from_both_pytest_runs_of_make_test(run_all):
         "tests/test_a.py ....\n"
         "============================= slowest 10 durations =============================\n"
         "61.20s call     tests/test_grading.py::test_batch@tests/test_grading.py\n"
-        "180.02s setup    tests/test_book_build.py::test_every_chapter_is_executed_into_the_book\n"
+        "180.02s setup    tests/book/test_book_build.py::test_every_chapter_is_executed_into_the_book\n"
         "0.50s call     tests/test_a.py::test_x[0.2]@book\n"
         "0.40s call     tests/test_a.py::test_x[a@b]\n"
         "(7 durations < 0.005s hidden.  Use -vv to show these durations.)\n"
@@ -78,7 +78,7 @@ def test_slowest_tests_are_read_from_both_pytest_runs_of_make_test(run_all):
         "============================== 40 passed in 90.00s ==============================\n"
     )
     assert run_all.slowest_tests(log, n=3) == [
-        (180.02, "setup", "tests/test_book_build.py::test_every_chapter_is_executed_into_the_book"),
+        (180.02, "setup", "tests/book/test_book_build.py::test_every_chapter_is_executed_into_the_book"),
         (61.2, "call", "tests/test_grading.py::test_batch"),
         (30.0, "call", "solutions/ex03_transfer_learning.ipynb::Cell 4"),
     ]

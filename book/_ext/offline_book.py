@@ -11,7 +11,7 @@ copy and empties ``nb_ipywidgets_js``; this extension does the rest:
 * it replaces each ipywidgets view (which needs a running kernel, so it would be an empty box
   in the web page) with a short note telling the reader where the controls come alive.
 
-The browser test (``tests/test_book_browser.py``) checks the result the way a reader sees it.
+The browser test (``tests/book/test_book_browser.py``) checks the result the way a reader sees it.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ raw cells; ``# HIDDEN`` test cells). From it this module writes
   learner notebook, not this solved page (``book/_ext/course_pages.py``).
 
 Both outputs carry the SHA-256 of their source in their metadata (``course_lib.source_sha256``),
-which ``tests/test_exercises_fresh.py`` compares with the current source.
+which ``tests/book/test_exercises_fresh.py`` compares with the current source.
 """
 
 from __future__ import annotations

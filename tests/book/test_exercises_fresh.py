@@ -17,7 +17,7 @@ import yaml
 from course_lib.grading.assign import build_all, question_points, source_digest
 from course_lib.grading.base import ANSWER_TAG
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NAMES = ["ex01_gtzan_genres", "ex02_specaugment", "ex03_transfer_learning", "ex04_attention"]
 FIX = "Fix: run `make exercises` and commit exercises/ and book/exercises/."
 

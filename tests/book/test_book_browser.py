@@ -3,14 +3,14 @@
 Takes the book built by the ``built_book`` fixture of ``tests/conftest.py`` (a full build, or the
 last clean build when nothing in ``book/`` or ``course_lib/`` changed since), serves it on
 127.0.0.1, and runs
-``tests/browser/check_pages.mjs`` (npm ``playwright-core`` driving Debian's ``/usr/bin/chromium``).
+``tests/book/browser/check_pages.mjs`` (npm ``playwright-core`` driving Debian's ``/usr/bin/chromium``).
 For every page in ``book/_toc.yml`` it checks: no page error, no console error, no failed
 request and no request leaving the machine; all math typeset; every ``<audio>`` decodes; no
 Python traceback in an output; no empty widget box. Every chapter notebook must show a
 figure, and a player where its code makes one. Following links from the front page must
 reach every chapter and exercise. Screenshots land in ``book/_build/screenshots/``.
 
-Every toc page also meets the page rules of issue 16 point 6 (``tests/page_rules.py``): no code
+Every toc page also meets the page rules of issue 16 point 6 (``tests/book/page_rules.py``): no code
 or output block scrolls sideways at a 1280 px window, no output or prose shows a path of the
 building machine, no warning or stderr output, and (from the notebook sources, no browser
 needed) no visible glue/prose-building plumbing and no code line over 88 characters.
@@ -37,7 +37,7 @@ import page_rules
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BOOK_DIR = REPO_ROOT / "book"
 CHECKER = REPO_ROOT / "tests" / "browser" / "check_pages.mjs"
 REQUIRE_BROWSER = os.environ.get("COURSE_REQUIRE_BROWSER", "") not in ("", "0")
@@ -250,7 +250,7 @@ def test_notebook_hides_its_plumbing(page):
     assert not violations, (
         f"{len(violations)} page-rule violation(s) in {rel} (edit {source}"
         + (", then `make exercises`" if source != rel else "")
-        + f"; check one notebook: `.venv/bin/python tests/page_rules.py {source}`):\n"
+        + f"; check one notebook: `.venv/bin/python tests/book/page_rules.py {source}`):\n"
         + "\n".join(map(str, violations))
     )
 

@@ -19,7 +19,7 @@ import pytest
 
 import course_lib
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted((ROOT / "book" / "chapters").glob("ch0*.ipynb"))
 
 

@@ -15,12 +15,12 @@ A reader of the book should see code that teaches and outputs that explain, noth
    a cache folder, ``/tmp/...``, ``/root``, ``/home/<user>``.
 5. ``warning``: no output is a warning: no stderr stream, no ``UserWarning``/``Warning:`` text.
 
-Used by ``tests/test_book_browser.py`` (on the notebook sources, and on the output texts the
+Used by ``tests/book/test_book_browser.py`` (on the notebook sources, and on the output texts the
 browser reports) and by hand on one executed notebook, no book build and no browser needed::
 
     .venv/bin/jupyter nbconvert --to notebook --execute --output /tmp/me/ch03.ipynb \\
         book/chapters/ch03_data_pipeline.ipynb
-    .venv/bin/python tests/page_rules.py /tmp/me/ch03.ipynb   # exit 1 and a list if any fails
+    .venv/bin/python tests/book/page_rules.py /tmp/me/ch03.ipynb   # exit 1 and a list if any fails
 
 Given a notebook without outputs (as stored), only rules 1 and 2 can be checked.
 """
@@ -39,7 +39,7 @@ from pathlib import Path
 
 MAX_LINE = 88  # characters of monospace that fit the book's column at a 1280 px window
 HIDING_TAGS = {"remove-input", "remove-cell"}
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ def check_output_text(
 
 
 def check_browser_page(page: str, found: dict, literals=None) -> list[Violation]:
-    """The page rules on what tests/browser/check_pages.mjs reported for one rendered page:
+    """The page rules on what tests/book/browser/check_pages.mjs reported for one rendered page:
     ``wide`` blocks (measured at 1280 px), each output's text, and the prose outside cells."""
     literals = machine_path_literals() if literals is None else literals
     violations = []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-BOOK_DIR = Path(__file__).resolve().parents[1] / "book"
+BOOK_DIR = Path(__file__).resolve().parents[2] / "book"
 
 
 def _course_pages():

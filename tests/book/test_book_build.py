@@ -73,8 +73,8 @@ def test_the_book_is_built_by_one_worker_process_and_a_grading_batch_is_computed
     """`make test` runs on two processes (pytest-xdist); the units of work are tests/conftest.py's."""
     from conftest import BOOK_FILES, xdist_unit_of
 
-    browser = "tests/test_book_browser.py::test_page_is_offline_and_error_free[chapters/ch01_audio_as_tensors]"
-    book_tests = ["tests/test_book_build.py::test_every_chapter_is_executed_into_the_book", browser]
+    browser = "tests/book/test_book_browser.py::test_page_is_offline_and_error_free[chapters/ch01_audio_as_tensors]"
+    book_tests = ["tests/book/test_book_build.py::test_every_chapter_is_executed_into_the_book", browser]
     assert {xdist_unit_of(nodeid) for nodeid in book_tests} == {"book"}
     assert set(BOOK_FILES) == {nodeid.split("::")[0] for nodeid in book_tests}
     # a module fixture (the grading batch) serves every test of its file: the file is one unit

@@ -1,15 +1,15 @@
 // Opens pages of the built book in headless Chromium and reports what a reader would see.
 //
-// Used by tests/test_book_browser.py, which serves book/_build/html on 127.0.0.1, decides
+// Used by tests/book/test_book_browser.py, which serves book/_build/html on 127.0.0.1, decides
 // which pages must show figures or audio, and turns this report into test failures.
 //
-//   node tests/browser/check_pages.mjs CONFIG.json
+//   node tests/book/browser/check_pages.mjs CONFIG.json
 //
 // CONFIG: {"base": "http://127.0.0.1:PORT/", "start": "index.html", "pages": ["index.html", ...],
 //          "chromium": "/usr/bin/chromium", "screenshots": "DIR", "report": "FILE.json"}
 // Each page's findings include `wide` (code and output blocks that scroll sideways or run past
 // the column at this 1280 px window), `outputTexts` (each output's text, stderr marked) and `prose`
-// (the text outside cells): tests/page_rules.py applies the page rules to these texts.
+// (the text outside cells): tests/book/page_rules.py applies the page rules to these texts.
 // The report maps each visited page to its findings, and lists every page reached by
 // following links from `start` (so the test can check that navigation reaches each chapter).
 
@@ -101,7 +101,7 @@ async function inspect(page) {
       }
     }
 
-    // Page rules (issue 16 point 6, "No plumbing on the page"; tests/page_rules.py). Folded
+    // Page rules (issue 16 point 6, "No plumbing on the page"; tests/book/page_rules.py). Folded
     // blocks (hide-input <details>, toggled admonitions) are opened while measuring, so a wide
     // line behind a toggle counts too, and folded back before the screenshot.
     const cells = [...article.querySelectorAll('div.cell')];
@@ -148,7 +148,7 @@ async function inspect(page) {
                     longestChars: longest.length });
       }
     }
-    // Output texts (each output of each cell), and the prose, for tests/page_rules.py to read.
+    // Output texts (each output of each cell), and the prose, for tests/book/page_rules.py to read.
     const outputTexts = [...article.querySelectorAll('.cell_output > *')].map((el) => ({
       where: describe(el),
       stderr: el.matches('.stderr, .output_stderr') || !!el.querySelector('.stderr, .output_stderr'),

@@ -1,4 +1,4 @@
-"""The page-rule detectors of tests/page_rules.py (issue 16 point 6), each shown a tiny notebook
+"""The page-rule detectors of tests/book/page_rules.py (issue 16 point 6), each shown a tiny notebook
 or text with and without its problem, so that a rule cannot pass the book silently."""
 
 from __future__ import annotations
