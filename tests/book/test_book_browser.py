@@ -39,7 +39,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BOOK_DIR = REPO_ROOT / "book"
-CHECKER = REPO_ROOT / "tests" / "browser" / "check_pages.mjs"
+CHECKER = Path(__file__).resolve().parent / "browser" / "check_pages.mjs"
 REQUIRE_BROWSER = os.environ.get("COURSE_REQUIRE_BROWSER", "") not in ("", "0")
 INSTALL_HINT = (
     "to run the browser test install Chromium and Node.js (Debian/Ubuntu: "
