@@ -70,13 +70,15 @@ book: $(STAMP) node-deps
 
 # Two stages. (1) pytest tests: the unit tests and the book build; each chapter notebook is executed
 # once, by that build (`-W`: a cell error fails it). (2) nbval runs the exercises and their solutions.
-# TEST_PROCESSES=2 runs each stage on two processes (pytest-xdist): the book is built on one while the
-# other runs the other tests, each test file on one process (the units: tests/conftest.py), and each
-# notebook's cells in order on one process. It is not the default: in CI on 2 cores, two processes
-# took 897 s for stage (1) (721 tests, 2026-12-01) where one process had taken 640 s (600 tests, the
-# day before): each torch process uses 2 threads, so two of them fight over 2 cores, and one thread
-# per process changes a seeded result that chapter 6 shows (tests/test_experiments.py).
-TEST_PROCESSES ?= 0
+# Both stages run on TEST_PROCESSES=2 processes (pytest-xdist): the book is built (or its clean build
+# checked) on one while the other runs the other tests, each test file on one process (the units:
+# tests/conftest.py), and each notebook's cells in order on one process. Each test process, and each
+# notebook kernel of stage (2), uses one torch thread (tests/conftest.py), so two processes never run
+# more threads than two cores; the book build keeps the threads `make book` gives it. Measured on 2
+# idle cores after `make book` (2026-12-01): 360 s on two processes, 485 s on one (in that run the
+# browser checks, about a minute, stopped early).
+# TEST_PROCESSES=0 runs everything in one process.
+TEST_PROCESSES ?= 2
 XDIST = -n $(TEST_PROCESSES)
 # On two processes each notebook's kernel gets one thread, as the test workers do (tests/conftest.py).
 NBVAL_THREADS = $(if $(filter-out 0 1,$(TEST_PROCESSES)),env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1)
