@@ -38,22 +38,22 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from ..data.loader import FeatureDataset
 from ..data.splits import Split, group_overlap, grouped_split, stratified_split
 from ..evaluation import evaluate
 from ..features import apply_band_statistics, band_statistics
 from ..recipe import Recipe
-from ..runs import RunResult, train_and_evaluate
+from ..runs import RunResult
 from ..train import TrainConfig, make_weighted_sampler
 from .ch06_tools import (
-    EXPERIMENT_MODEL,
     EXPERIMENT_RECIPE,
-    SMALL_CHANNELS,
     AugmentedViews,
     augmented_views,
+    class_names,
+    run_accuracy,
     scores_from_metrics,
+    train_arm,
 )
 
 __all__ = [
@@ -63,36 +63,6 @@ __all__ = [
     "seed_standardize",
     "run_statistics_leak",
 ]
-
-
-def _class_names(n_classes: int) -> list[str]:
-    return [f"class {c}" for c in range(n_classes)]
-
-
-def _train_arm(
-    train_data: Dataset,
-    val_data: Dataset | None,
-    test_data: tuple[torch.Tensor, torch.Tensor] | None,
-    config: TrainConfig,
-    *,
-    n_classes: int,
-    n_mels: int,
-    dropout: float,
-    seed: int,
-    sampler: torch.utils.data.Sampler | None = None,
-    evaluate_val: bool = False,
-) -> RunResult:
-    """One arm of an experiment: :func:`course_lib.runs.train_and_evaluate` of the chapter's CNN."""
-    return train_and_evaluate(
-        EXPERIMENT_MODEL, train_data, val_data, test_data, config, class_names=_class_names(n_classes), n_mels=n_mels,
-        model_kwargs={"channels": SMALL_CHANNELS, "dropout": dropout}, seed=seed, sampler=sampler,
-        evaluate_val=evaluate_val, batch_size=256,
-    )
-
-
-def _accuracy(run: RunResult, features: torch.Tensor, labels: torch.Tensor) -> float:
-    n_classes = len(run.val.class_names if run.val is not None else run.test.class_names)
-    return evaluate(run.model, (features, torch.as_tensor(labels).long()), _class_names(n_classes), batch_size=256).accuracy
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,9 +139,9 @@ def run_overfitting(
     val_set = FeatureDataset(val_features, val_labels)
     results: dict[str, RunResult] = {}
     for name, (train_set, dropout, config) in arms.items():
-        run = _train_arm(train_set, val_set, None, config, n_classes=n_classes, n_mels=recipe.n_mels, dropout=dropout,
+        run = train_arm(train_set, val_set, None, config, n_classes=n_classes, n_mels=recipe.n_mels, dropout=dropout,
                          seed=seed, evaluate_val=True)
-        train_acc = _accuracy(run, clean, train_labels)
+        train_acc = run_accuracy(run, clean, train_labels)
         val_acc = run.val.accuracy
         run.scores.update({
             "train_accuracy": train_acc, "val_accuracy": val_acc, "gap": train_acc - val_acc,
@@ -254,10 +224,10 @@ def run_imbalance(
         cfg = dataclasses.replace(config, **base, class_weights="balanced" if name == "class-weighted loss" else None)
         if name == "weighted sampler":
             sampler = make_weighted_sampler(train_set.labels, n_classes=n_classes, seed=seed)
-        run = _train_arm(train_set, None, None if first is None else (features[first], labels[first]), cfg,
+        run = train_arm(train_set, None, None if first is None else (features[first], labels[first]), cfg,
                          n_classes=n_classes, n_mels=features.shape[2], dropout=0.3, seed=seed, sampler=sampler)
         for k, (test_name, idx) in enumerate(tests.items()):
-            result = run.test if k == 0 else evaluate(run.model, (features[idx], labels[idx]), _class_names(n_classes),
+            result = run.test if k == 0 else evaluate(run.model, (features[idx], labels[idx]), class_names(n_classes),
                                                       batch_size=256)
             s = scores_from_metrics(result.metrics)
             for key in ("accuracy", "balanced_accuracy", "macro_f1"):
@@ -338,7 +308,7 @@ def run_leakage(
     }
     results: dict[str, RunResult] = {}
     for name, split in splits.items():
-        run = _train_arm(FeatureDataset(features[split.train], labels[split.train]), None,
+        run = train_arm(FeatureDataset(features[split.train], labels[split.train]), None,
                          (features[split.test], labels[split.test]), cfg, n_classes=n_classes,
                          n_mels=features.shape[2], dropout=0.3, seed=seed)
         overlap = group_overlap([groups[i] for i in split.train.tolist()], [groups[i] for i in split.test.tolist()])
@@ -411,10 +381,10 @@ def run_statistics_leak(
     }
     train_norm = apply_band_statistics(train_features, stats["train only"])
     test_labels = torch.as_tensor(test_labels).long()
-    run = _train_arm(FeatureDataset(train_norm, train_labels), None,
+    run = train_arm(FeatureDataset(train_norm, train_labels), None,
                      (apply_band_statistics(test_features, stats["train only"]), test_labels), cfg,
                      n_classes=n_classes, n_mels=train_features.shape[2], dropout=0.3, seed=seed)
-    accuracy = {name: _accuracy(run, apply_band_statistics(test_features, st), test_labels) for name, st in stats.items()}
+    accuracy = {name: run_accuracy(run, apply_band_statistics(test_features, st), test_labels) for name, st in stats.items()}
     ref_mean, ref_std = stats["train only"]
     return {
         "stats": stats,

@@ -20,10 +20,12 @@ from torch.utils.data import Dataset
 
 from .._checks import check_int
 from ..augment import WaveformAugment
-from ..evaluation import classification_metrics
+from ..evaluation import classification_metrics, evaluate
 from ..features import compute_features
 from ..models import build_model
 from ..recipe import RECOMMENDED, Recipe
+from ..runs import RunResult, train_and_evaluate
+from ..train import TrainConfig
 
 __all__ = [
     "EXPERIMENT_RECIPE",
@@ -34,6 +36,9 @@ __all__ = [
     "scores_from_metrics",
     "AugmentedViews",
     "augmented_views",
+    "class_names",
+    "train_arm",
+    "run_accuracy",
 ]
 
 #: The recommended recipe made cheaper for the chapter's many small runs: 32 mel bands, 20 ms hop.
@@ -159,3 +164,34 @@ def augmented_views(
         views.append(compute_features(augment(waveforms, generator), feature))
     return torch.stack(views)
 
+
+def class_names(n_classes: int) -> list[str]:
+    """``["class 0", ..., "class n-1"]``: the names the experiments' reports use."""
+    return [f"class {c}" for c in range(n_classes)]
+
+
+def train_arm(
+    train_data: Dataset,
+    val_data: Dataset | None,
+    test_data: tuple[torch.Tensor, torch.Tensor] | None,
+    config: TrainConfig,
+    *,
+    n_classes: int,
+    n_mels: int,
+    dropout: float,
+    seed: int,
+    sampler: torch.utils.data.Sampler | None = None,
+    evaluate_val: bool = False,
+) -> RunResult:
+    """One arm of an experiment: :func:`course_lib.runs.train_and_evaluate` of the chapter's CNN."""
+    return train_and_evaluate(
+        EXPERIMENT_MODEL, train_data, val_data, test_data, config, class_names=class_names(n_classes), n_mels=n_mels,
+        model_kwargs={"channels": SMALL_CHANNELS, "dropout": dropout}, seed=seed, sampler=sampler,
+        evaluate_val=evaluate_val, batch_size=256,
+    )
+
+
+def run_accuracy(run: RunResult, features: torch.Tensor, labels: torch.Tensor) -> float:
+    """Accuracy (0-1) of the run's model on ``features`` ``(clips, n_mels, frames)`` and ``labels`` ``(clips,)``."""
+    n_classes = len(run.val.class_names if run.val is not None else run.test.class_names)
+    return evaluate(run.model, (features, torch.as_tensor(labels).long()), class_names(n_classes), batch_size=256).accuracy
