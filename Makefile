@@ -102,7 +102,8 @@ notebooks: $(STAMP)
 exercises: $(STAMP)
 	$(BIN)/python -m course_lib.grading.assign
 
-bench: $(STAMP)
+# node-deps: the book the benchmark builds uses the real recordings, as `make book` does.
+bench: $(STAMP) node-deps
 	$(BIN)/python benchmarks/run_all.py
 
 # JupyterLab in the repository root (no browser is opened: open the URL it prints; Ctrl-C stops it).
