@@ -70,24 +70,23 @@ book: $(STAMP) node-deps
 
 # Two stages. (1) pytest tests: the unit tests and the book build; each chapter notebook is executed
 # once, by that build (`-W`: a cell error fails it). (2) nbval runs the exercises and their solutions.
-# Both stages run on TEST_PROCESSES=2 processes (pytest-xdist): the book is built (or its clean build
+# Stage (1) runs on TEST_PROCESSES=2 processes (pytest-xdist): the book is built (or its clean build
 # checked) on one while the other runs the other tests, each test file on one process (the units:
-# tests/conftest.py), and each notebook's cells in order on one process. Each test process, and each
-# notebook kernel of stage (2), uses one torch thread (tests/conftest.py), so two processes never run
+# tests/conftest.py). Each test process uses one torch thread (tests/conftest.py), so two never run
 # more threads than two cores; the book build keeps the threads `make book` gives it. Measured on 2
 # idle cores after `make book` (2026-12-01): 360 s on two processes, 485 s on one (in that run the
 # browser checks, about a minute, stopped early).
 # TEST_PROCESSES=0 runs everything in one process.
 TEST_PROCESSES ?= 2
 XDIST = -n $(TEST_PROCESSES)
-# On two processes each notebook's kernel gets one thread, as the test workers do (tests/conftest.py).
-NBVAL_THREADS = $(if $(filter-out 0 1,$(TEST_PROCESSES)),env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1)
+# Stage (2) runs on one process: two nbval processes starting kernels at the same moment can race for
+# the same ports ("Kernel didn't respond", seen once in `make bench`, 2026-12-02); it takes about a minute.
 test: $(STAMP) node-deps
 	@# The layers of course_lib (import-linter contracts in pyproject.toml) and the code style (ruff).
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests $(XDIST)
-	$(NBVAL_THREADS) $(BIN)/python -m pytest --nbval-lax -p no:randomly $(NBVAL_NOTEBOOKS) $(XDIST) --dist loadfile
+	$(BIN)/python -m pytest --nbval-lax -p no:randomly $(NBVAL_NOTEBOOKS)
 
 # PYTEST_ARGS: more pytest options, e.g. -m "not book" leaves out the book build (.ci/run, Python 3.13).
 PYTEST_ARGS ?=
