@@ -149,26 +149,24 @@ def report(tmp_path_factory, request) -> dict:
         assert (html / "index.html").is_file(), f"COURSE_BOOK_HTML={override} has no index.html"
     else:  # the build of tests/conftest.py (which executes every chapter once per test run)
         html = request.getfixturevalue("built_book").html
-    handler = functools.partial(_QuietHandler, directory=str(html))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     screenshots = html.parent / "screenshots"
     shutil.rmtree(screenshots, ignore_errors=True)  # no stale picture of a page that is gone
-    work = tmp_path_factory.mktemp("browser")
-    config = {
-        "base": f"http://127.0.0.1:{server.server_address[1]}/",
-        "start": "index.html",
-        # Every toc page, plus the pages a reader reaches from the search box and the index.
-        "pages": ["index.html"] + [page.html for page in PAGES] + ["search.html", "genindex.html"],
-        "chromium": _chromium(),
-        "screenshots": str(screenshots),
-        "report": str(work / "report.json"),
-    }
+    # Every toc page, plus the pages a reader reaches from the search box and the index.
+    pages = ["index.html"] + [page.html for page in PAGES] + ["search.html", "genindex.html"]
+    return _check_site(html, pages, screenshots, tmp_path_factory.mktemp("browser"), timeout_s=600)
+
+
+def _check_site(site: Path, pages: list[str], screenshots: Path, work: Path, *, timeout_s: float) -> dict:
+    """Serve ``site`` on 127.0.0.1, run the page checker on ``pages`` (from index.html), return its report."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = {"base": f"http://127.0.0.1:{server.server_address[1]}/", "start": "index.html", "pages": pages,
+              "chromium": _chromium(), "screenshots": str(screenshots), "report": str(work / "report.json")}
     (work / "config.json").write_text(json.dumps(config))
     try:
         result = subprocess.run(["node", str(CHECKER), str(work / "config.json")], cwd=REPO_ROOT,
-                                capture_output=True, text=True, timeout=600)
+                                capture_output=True, text=True, timeout=timeout_s)
     finally:
         server.shutdown()
         server.server_close()
@@ -306,21 +304,7 @@ def test_checker_finds_each_rule_violation_on_a_tiny_page(tmp_path):
         "</article></body></html>")
     (site / "bad.html").write_text(_rule_page("Bad", bad=True))
     (site / "good.html").write_text(_rule_page("Good", bad=False))
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    config = {"base": f"http://127.0.0.1:{server.server_address[1]}/", "start": "index.html",
-              "pages": ["bad.html", "good.html"], "chromium": _chromium(),
-              "screenshots": str(tmp_path / "shots"), "report": str(tmp_path / "report.json")}
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    try:
-        result = subprocess.run(["node", str(CHECKER), str(tmp_path / "config.json")], cwd=REPO_ROOT,
-                                capture_output=True, text=True, timeout=300)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
-    pages = json.loads((tmp_path / "report.json").read_text())["pages"]
+    pages = _check_site(site, ["bad.html", "good.html"], tmp_path / "shots", tmp_path, timeout_s=300)["pages"]
     literals = page_rules.machine_path_literals()
     bad = page_rules.check_browser_page("bad.html", pages["bad.html"], literals)
     good = page_rules.check_browser_page("good.html", pages["good.html"], literals)
